@@ -1,0 +1,248 @@
+"""The backward sweep: ``backward()`` and ``grad()``.
+
+Nodes are the ``Context`` of each recorded op; a leaf that requires grad is its own node. The
+sweep orders the nodes reachable from the roots (reverse DFS post-order), then walks them once,
+summing the gradients that reach each node before running its backward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ember.autograd.function import Context
+from ember.autograd.grad_mode import set_grad_enabled
+from ember.ops.creation import ones_like, zeros
+from ember.tensor import Tensor
+
+
+def backward(
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate gradients of tensors into the leaves' ``grad``. Mirrors ``torch.autograd.backward``."""
+    roots, grads = _roots(tensors, grad_tensors)
+    targets = None
+    if inputs is not None:
+        targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not targets:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    retain = create_graph if retain_graph is None else retain_graph
+    _run(roots, grads, retain, create_graph, targets, accumulate=True)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return d(outputs)/d(inputs) without touching ``.grad``. Mirrors ``torch.autograd.grad``."""
+    roots, grads = _roots(outputs, grad_outputs)
+    targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for t in targets:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    retain = create_graph if retain_graph is None else retain_graph
+    found = _run(roots, grads, retain, create_graph, targets, accumulate=False)
+    result = []
+    for t, g in zip(targets, found):
+        if g is None:
+            if materialize_grads:
+                g = zeros(t.shape, dtype=t.dtype)
+            elif not allow_unused:
+                raise RuntimeError(
+                    "One of the differentiated Tensors appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result)
+
+
+def _roots(tensors: Any, grad_tensors: Any) -> tuple[list[Tensor], list[Tensor]]:
+    roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grads = [None] * len(roots)
+    elif isinstance(grad_tensors, Tensor):
+        grads = [grad_tensors]
+    else:
+        grads = list(grad_tensors)
+    if len(grads) != len(roots):
+        raise RuntimeError(
+            f"grad_tensors has {len(grads)} entries but there are {len(roots)} tensors"
+        )
+    out = []
+    for root, g in zip(roots, grads):
+        if not root._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if root.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = ones_like(root)
+        elif not isinstance(g, Tensor):
+            g = Tensor(root.data.dtype.type(g) if not hasattr(g, "shape") else g)
+        if tuple(g.shape) != tuple(root.shape):
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[0] has a shape of {list(g.shape)} and "
+                f"output[0] has a shape of {list(root.shape)}."
+            )
+        out.append(g)
+    return roots, out
+
+
+def _topological_order(starts: list) -> list:
+    """Nodes reachable from starts, each before every node it sends gradients to."""
+    order: list = []
+    seen: set = set()
+    stack = [(node, False) for node in starts]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.append((node, True))
+        if type(node) is Context:
+            for edge in node.next_edges:
+                if edge is not None and edge[0] not in seen:
+                    stack.append((edge[0], False))
+    order.reverse()
+    return order
+
+
+def _needed(order: list, targets: list[Tensor]) -> set:
+    """The nodes that lie on a path to one of the targets (the rest need not run)."""
+    wanted = {t.grad_fn if t.grad_fn is not None else t for t in targets}
+    needed = set()
+    for node in reversed(order):
+        if node in wanted or (type(node) is Context and any(
+            e is not None and e[0] in needed for e in node.next_edges
+        )):
+            needed.add(node)
+    return needed
+
+
+def _run(
+    roots: list[Tensor],
+    root_grads: list[Tensor],
+    retain: bool,
+    create_graph: bool,
+    targets: list[Tensor] | None,
+    accumulate: bool,
+) -> list:
+    buffers: dict[Any, list] = {}
+    for root, g in zip(roots, root_grads):
+        _add_to(buffers, root.grad_fn or root, root._output_nr, g)
+    order = _topological_order(list(buffers))
+    needed = _needed(order, targets) if targets is not None else None
+    captures = {}
+    if targets is not None:
+        for i, t in enumerate(targets):
+            captures.setdefault((t.grad_fn or t, t._output_nr), []).append(i)
+    found: list = [None] * (len(targets) if targets is not None else 0)
+    with set_grad_enabled(create_graph):
+        for node in order:
+            buf = buffers.pop(node, None)
+            if buf is None or (needed is not None and node not in needed):
+                continue
+            if type(node) is not Context:
+                grad_in = _leaf_hooks(node, buf[0])
+                if (node, 0) in captures:
+                    for i in captures[(node, 0)]:
+                        found[i] = grad_in
+                    if not accumulate:
+                        continue
+                if accumulate:
+                    _accumulate(node, grad_in, create_graph)
+                continue
+            _run_node(node, buf, buffers, captures, found, retain, create_graph)
+    return found
+
+
+def _run_node(
+    node: Context,
+    buf: list,
+    buffers: dict,
+    captures: dict,
+    found: list,
+    retain: bool,
+    create_graph: bool,
+) -> None:
+    if node.released:
+        raise RuntimeError(
+            "Trying to backward through the graph a second time (or directly access saved "
+            "tensors after they have already been freed). Saved intermediate values of the "
+            "graph are freed when you call .backward() or autograd.grad(). Specify "
+            "retain_graph=True if you need to backward through the graph a second time or if "
+            "you need to access saved tensors after calling backward."
+        )
+    if node.tensor_hooks:
+        for nr, hooks in node.tensor_hooks.items():
+            if buf[nr] is not None:
+                for hook in list(hooks):
+                    new = hook(buf[nr])
+                    if new is not None:
+                        buf[nr] = new
+    for nr in range(len(buf)):
+        for i in captures.get((node, nr), ()):
+            found[i] = buf[nr]
+    if node.materialize_grads and node.output_meta is not None:
+        buf = [
+            g if g is not None else zeros(shape, dtype=dtype)
+            for g, (shape, dtype, _) in zip(buf, node.output_meta)
+        ]
+    grads = node.fn.backward(node, *buf)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    edges = node.next_edges
+    if len(grads) != len(edges):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(edges)}, got {len(grads)})"
+        )
+    if not retain:
+        node.release()
+    for edge, g in zip(edges, grads):
+        if edge is not None and g is not None:
+            _add_to(buffers, edge[0], edge[1], g)
+
+
+def _add_to(buffers: dict, node: Any, nr: int, g: Tensor) -> None:
+    buf = buffers.get(node)
+    if buf is None:
+        size = len(node.output_meta) if type(node) is Context and node.output_meta else 1
+        buf = buffers[node] = [None] * max(size, nr + 1)
+    buf[nr] = g if buf[nr] is None else buf[nr] + g
+
+
+def _leaf_hooks(leaf: Tensor, g: Tensor) -> Tensor:
+    if leaf._hooks:
+        for hook in list(leaf._hooks):
+            new = hook(g)
+            if new is not None:
+                g = new
+    return g
+
+
+def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
+    """Add g into leaf.grad: a fresh contiguous copy first, in place after (as AccumulateGrad)."""
+    if g.data.shape != leaf.data.shape:
+        raise RuntimeError(
+            f"gradient of shape {list(g.shape)} reached a leaf of shape {list(leaf.shape)}"
+        )
+    if leaf.grad is None:
+        leaf.grad = g if create_graph else Tensor(g.data.copy())
+    elif create_graph or leaf.grad._requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad.data += g.data

@@ -1,0 +1,245 @@
+"""Function, the base of every differentiable primitive, and its Context (the graph node).
+
+An op subclasses ``Function`` and writes ``forward(ctx, *arrays)`` on backend arrays and
+``backward(ctx, *grads)`` on Tensors with Ember ops, so gradients are differentiable too.
+``Function.apply`` runs forward and, when grad mode is on and an input requires grad, records
+the context as the ``grad_fn`` of the outputs. It is the hot path of every op: keep it small.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ember.autograd.grad_mode import grad_mode, no_grad
+from ember.backend import ARRAY_TYPES, ensure_array
+from ember.tensor import Tensor
+
+_FREED = (
+    "Trying to backward through the graph a second time (or directly access saved tensors "
+    "after they have already been freed). Saved intermediate values of the graph are freed "
+    "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+    "backward through the graph a second time or if you need to access saved tensors after "
+    "calling backward."
+)
+
+
+class Context:
+    """The record of one op call: what backward needs, and the edges to the inputs' nodes.
+
+    Mirrors the ``ctx`` of ``torch.autograd.Function`` and is the ``grad_fn`` of the outputs.
+    Forward may set any attribute on it (``ctx.shapes = ...``); those count as constants.
+    """
+
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_non_differentiable",
+        "_saved",
+        "_to_save",
+        "fn",
+        "materialize_grads",
+        "needs_input_grad",
+        "next_edges",
+        "output_meta",
+        "released",
+        "tensor_hooks",
+    )
+
+    def __init__(self, fn: type) -> None:
+        self.fn = fn
+        self._to_save = None
+        self._saved = None
+        self._non_differentiable = None
+        self.materialize_grads = True
+        self.released = False
+        self.tensor_hooks = None
+        self.output_meta = None
+
+    # -- the ctx API of torch.autograd.Function -------------------------------------------
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays (or Tensors) for backward; inputs and outputs come back as Tensors."""
+        self._to_save = values
+
+    @property
+    def saved_tensors(self) -> tuple[Tensor | None, ...]:
+        """The saved values as Tensors, checked against in-place changes since they were saved."""
+        if self.released:
+            raise RuntimeError(_FREED)
+        if self._saved is None:
+            return ()
+        return tuple(_unpack(self, entry) for entry in self._saved)
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """Mark outputs (arrays or Tensors) that get no gradient, such as argmax indices."""
+        self._non_differentiable = {id(getattr(o, "data", o)) for o in outputs}
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Choose whether missing output gradients reach backward as zeros (default) or None."""
+        self.materialize_grads = value
+
+    # -- graph-node API -------------------------------------------------------------------
+    def name(self) -> str:
+        """The node's name, as PyTorch prints it (``MulBackward0``)."""
+        return f"{self.fn.__name__}Backward0"
+
+    @property
+    def next_functions(self) -> tuple:
+        """The edges to the inputs' nodes: (node or leaf Tensor, output index) or None."""
+        return getattr(self, "next_edges", ())
+
+    def register_hook(self, hook: Any) -> None:
+        """Not supported on nodes yet; use ``Tensor.register_hook``."""
+        raise NotImplementedError("node hooks are not supported; use Tensor.register_hook")
+
+    def release(self) -> None:
+        """Free what backward kept, after a backward without retain_graph."""
+        self._saved = None
+        self.__dict__.clear()
+        self.released = True
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def _unpack(ctx: Context, entry: tuple) -> Tensor | None:
+    kind, value, version, counter, index = entry
+    if counter is not None and counter[0] != version:
+        tensor = value if kind == 0 else Tensor(value)
+        tensor_desc = f"[{tensor.type()} {list(tensor.shape)}]"
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: {tensor_desc}, which is output {index} of {ctx.name()}, is at "
+            f"version {counter[0]}; expected version {version} instead. Hint: the backtrace "
+            "further above can point to the operation that failed to compute its gradient."
+        )
+    if kind == 0:  # an input: the Tensor itself, so second derivatives reach it
+        return value
+    if kind == 1:  # an output: rebuilt with ctx as its grad_fn (holding it would be a cycle)
+        out = Tensor(value, requires_grad=True)
+        out.grad_fn, out._output_nr, out._version = ctx, index, counter
+        return out
+    return value  # a constant
+
+
+def _save(ctx: Context, args: tuple, outputs: tuple) -> None:
+    entries = []
+    for value in ctx._to_save:
+        if value is None:
+            entries.append((2, None, 0, None, 0))
+            continue
+        array = value.data if isinstance(value, Tensor) else value
+        entries.append(_saved_entry(array, args, outputs))
+    ctx._saved = entries
+    ctx._to_save = None
+
+
+def _saved_entry(array: Any, args: tuple, outputs: tuple) -> tuple:
+    for arg in args:
+        if isinstance(arg, Tensor) and arg.data is array:
+            return (0, arg, arg._version[0], arg._version, arg._output_nr)
+    for i, out in enumerate(outputs):
+        if out.data is array:
+            return (1, array, out._version[0], out._version, i)
+    if isinstance(array, ARRAY_TYPES):
+        return (2, Tensor(array), 0, None, 0)
+    return (2, array, 0, None, 0)  # a Python scalar stays one
+
+
+class Function:
+    """Base of a differentiable primitive: ``forward`` on arrays, ``backward`` on Tensors.
+
+    Mirrors ``torch.autograd.Function`` for Ember's own ops. Differences from PyTorch: forward
+    receives backend arrays; user code should subclass ``ember.autograd.Function`` (below,
+    ``TensorFunction``), whose forward receives Tensors as PyTorch's does.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any) -> Any:
+        raise NotImplementedError("Function subclasses must implement forward")
+
+    @staticmethod
+    def backward(ctx: Context, *grads: Tensor) -> Any:
+        raise NotImplementedError("Function subclasses must implement backward")
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        """Run forward and record the graph when grad mode is on and an input requires grad."""
+        return _apply(cls, cls.forward, args)
+
+
+def _apply(cls: type, forward: Any, args: tuple) -> Any:
+    ctx = Context(cls)
+    arrays = []
+    needs = []
+    record = False
+    for arg in args:
+        if isinstance(arg, Tensor):
+            arrays.append(arg.data)
+            needs.append(arg._requires_grad)
+            record = record or arg._requires_grad
+        else:
+            arrays.append(arg)
+            needs.append(False)
+    record = record and grad_mode.enabled
+    ctx.needs_input_grad = needs
+    raw = forward(ctx, *arrays)
+    multi = type(raw) is tuple
+    outputs = tuple(_wrap(o, args) for o in raw) if multi else (_wrap(raw, args),)
+    if record:
+        _record(ctx, args, outputs, multi)
+    return outputs if multi else outputs[0]
+
+
+def _wrap(array: Any, args: tuple) -> Tensor:
+    if not isinstance(array, ARRAY_TYPES):
+        array = ensure_array(array)
+    out = Tensor(array)
+    base = array.base
+    if base is not None:  # a view: share the version counter of the input it aliases
+        for arg in args:
+            if isinstance(arg, Tensor) and (base is arg.data or base is arg.data.base):
+                out._version = arg._version
+                out._base = arg
+                break
+    return out
+
+
+def _record(ctx: Context, args: tuple, outputs: tuple, multi: bool) -> None:
+    ctx.next_edges = tuple(
+        (arg.grad_fn or arg, arg._output_nr)
+        if isinstance(arg, Tensor) and arg._requires_grad
+        else None
+        for arg in args
+    )
+    skip = ctx._non_differentiable
+    for i, out in enumerate(outputs):
+        if out.data.dtype.kind == "f" or out.data.dtype.name == "bfloat16":
+            if skip is None or id(out.data) not in skip:
+                out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+    if multi:
+        ctx.output_meta = tuple((o.shape, o.dtype, o._requires_grad) for o in outputs)
+    if ctx._to_save is not None:
+        _save(ctx, args, outputs)
+
+
+class TensorFunction(Function):
+    """A user-defined differentiable function. Mirrors ``torch.autograd.Function``.
+
+    ``forward(ctx, *args)`` receives Tensors (computed on without recording) and returns
+    Tensors; ``backward(ctx, *grads)`` returns one gradient per forward argument. Exported as
+    ``ember.autograd.Function``.
+    """
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        """Run forward on Tensors and record the graph, as ``torch.autograd.Function.apply``."""
+        return _apply(cls, cls._forward_on_tensors, args)
+
+    @classmethod
+    def _forward_on_tensors(cls, ctx: Context, *arrays: Any) -> Any:
+        wrapped = [Tensor(a) if isinstance(a, ARRAY_TYPES) else a for a in arrays]
+        with no_grad():
+            result = cls.forward(ctx, *wrapped)
+        if isinstance(result, tuple):
+            return tuple(r.data if isinstance(r, Tensor) else r for r in result)
+        return result.data if isinstance(result, Tensor) else result

@@ -1,0 +1,14 @@
+"""Ember's differentiable primitives and tensor factories, grouped by kind.
+
+Each module lists its public functions in ``__all__``; this package re-exports them all, and
+``ember`` re-exports this package.
+"""
+
+from ember.ops.common import result_type
+from ember.ops.creation import *
+from ember.ops.elementwise import *
+from ember.ops.indexing import *
+from ember.ops.inplace import *
+from ember.ops.linalg import *
+from ember.ops.reduction import *
+from ember.ops.shape import *

@@ -1,0 +1,127 @@
+"""Helpers every op module shares: PyTorch's type promotion and dim normalisation.
+
+The dtype rules themselves live once, in ``backend/dtypes.py``; this module applies them to
+Tensors and Python scalars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ember.backend import ensure_array
+from ember.backend.dtypes import (
+    DType,
+    from_numpy_dtype,
+    get_default_dtype,
+    result_type_of,
+)
+from ember.tensor import Tensor
+
+_FLOAT_KINDS = frozenset("fV")  # 'V' is ml_dtypes' bfloat16
+
+
+def is_float_array(array: Any) -> bool:
+    """Whether a backend array has a floating dtype (bfloat16 included)."""
+    return array.dtype.kind in _FLOAT_KINDS
+
+
+def as_tensor_arg(value: Any) -> Tensor:
+    """Wrap a NumPy array or nested list operand into a Tensor; Tensors pass through."""
+    if isinstance(value, Tensor):
+        return value
+    return Tensor(ensure_array(value))
+
+
+def result_type(*operands: Any) -> DType:
+    """Return the dtype an op on these Tensors and scalars computes in. Mirrors ``torch.result_type``."""
+    dims, zeros, scalars = [], [], []
+    for x in operands:
+        if isinstance(x, Tensor):
+            (dims if x.data.ndim else zeros).append(from_numpy_dtype(x.data.dtype))
+        elif isinstance(x, (bool, int, float, np.generic)):
+            scalars.append(x)
+        elif x is not None:
+            raise TypeError(f"result_type: unsupported operand of type {type(x).__name__}")
+    return result_type_of(dims, zeros, scalars)
+
+
+def cast(x: Tensor, dtype: DType) -> Tensor:
+    """Return x in dtype, through the differentiable cast only when it changes."""
+    if x.data.dtype == dtype.np:
+        return x
+    from ember.ops.elementwise import to_dtype
+
+    return to_dtype(x, dtype)
+
+
+def promote(x: Any, y: Any) -> tuple[Any, Any]:
+    """Cast the Tensor operands of a binary op to their common dtype; scalars stay scalars.
+
+    NumPy then keeps the dtype, since it treats Python scalars as weak (NEP 50).
+    """
+    if isinstance(x, Tensor):
+        if isinstance(y, Tensor):
+            if x.data.dtype == y.data.dtype:
+                return x, y
+        elif isinstance(y, (bool, int, float)):
+            if x.data.dtype.kind in _FLOAT_KINDS:
+                return x, y
+        else:
+            y = as_tensor_arg(y)
+    elif isinstance(y, Tensor):
+        if not isinstance(x, (bool, int, float)):
+            x = as_tensor_arg(x)
+        elif y.data.dtype.kind in _FLOAT_KINDS:
+            return x, y
+    else:
+        x, y = as_tensor_arg(x), as_tensor_arg(y)
+    dtype = result_type(x, y)
+    if isinstance(x, Tensor):
+        x = cast(x, dtype)
+    if isinstance(y, Tensor):
+        y = cast(y, dtype)
+    return x, y
+
+
+def to_float(x: Tensor) -> Tensor:
+    """Cast integer and bool tensors to the default float dtype (for exp, sqrt, true division)."""
+    if x.data.dtype.kind in _FLOAT_KINDS:
+        return x
+    return cast(x, get_default_dtype())
+
+
+def wrap_dim(dim: int, ndim: int, op: str = "") -> int:
+    """Turn a possibly negative dim into an index, with PyTorch's IndexError when out of range."""
+    size = max(ndim, 1)
+    if not -size <= dim < size:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
+            f"but got {dim})" + (f" in {op}" if op else "")
+        )
+    return dim % size
+
+
+def wrap_dims(dims: int | Sequence[int] | None, ndim: int, op: str = "") -> tuple[int, ...]:
+    """Normalise an int, a sequence or None (all dims) to a sorted tuple of distinct indices."""
+    if dims is None:
+        return tuple(range(ndim))
+    if isinstance(dims, int):
+        dims = (dims,)
+    out = tuple(wrap_dim(d, ndim, op) for d in dims)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {out} appears multiple times in the list of dims")
+    return tuple(sorted(out))
+
+
+def shape_arg(args: tuple) -> tuple[int, ...]:
+    """Read a shape given as ints or as one sequence (``zeros(2, 3)`` and ``zeros((2, 3))``)."""
+    if (
+        (len(args) == 1
+        and isinstance(args[0], (tuple, list, Tensor)))
+        or (len(args) == 1 and hasattr(args[0], "__len__"))
+    ):
+        args = tuple(args[0])
+    return tuple(int(a) for a in args)

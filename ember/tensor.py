@@ -1,0 +1,1475 @@
+"""The Tensor: a backend array plus autograd metadata. Mirrors ``torch.Tensor``.
+
+Methods and operators are one-line calls into ``ember.ops`` (imported late, once, below the
+class: the one deliberate upward import). A view shares its base's version counter, which
+in-place ops bump, so backward can refuse values that changed after they were saved.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ember.backend import Device, device_of
+from ember.backend.dtypes import DType, as_dtype, float16, float32, float64, from_numpy_dtype
+from ember.backend.dtypes import bfloat16 as _bfloat16
+from ember.backend.dtypes import bool_ as _bool
+from ember.backend.dtypes import int8 as _int8
+from ember.backend.dtypes import int16 as _int16
+from ember.backend.dtypes import int32 as _int32
+from ember.backend.dtypes import int64 as _int64
+from ember.backend.dtypes import uint8 as _uint8
+
+
+class Size(tuple):
+    """A tensor's shape. Mirrors ``torch.Size``: a tuple of ints with ``numel``."""
+
+    __slots__ = ()
+
+    def numel(self) -> int:
+        """Return the number of elements of a tensor of this shape."""
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self) -> str:
+        return f"ember.Size({list(self)})"
+
+    def __getitem__(self, index: Any) -> Any:
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+
+class RemovableHandle:
+    """A handle whose ``remove()`` unregisters a hook. Mirrors ``torch.utils.hooks.RemovableHandle``."""
+
+    __slots__ = ("_hook", "_hooks")
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+_NOT_LEAF = (
+    "you can only change requires_grad flags of leaf variables. If you want to use a computed "
+    "variable in a subgraph that doesn't require differentiation use var_no_grad = var.detach()."
+)
+
+
+class Tensor:
+    """A multi-dimensional array with reverse-mode autograd. Mirrors ``torch.Tensor``.
+
+    Create tensors with ``ember.tensor``, ``ember.zeros`` and friends; ``Tensor(array)`` wraps a
+    backend array without copying.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_base",
+        "_hooks",
+        "_output_nr",
+        "_requires_grad",
+        "_retains_grad",
+        "_version",
+        "data",
+        "grad",
+        "grad_fn",
+    )
+    __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False) -> None:
+        self.data = data
+        self._requires_grad = requires_grad
+        self.grad: Tensor | None = None
+        self.grad_fn: Any = None
+        self._output_nr = 0
+        self._version = [0]  # shared by views, bumped by in-place ops
+        self._base: Tensor | None = None
+        self._hooks: list | None = None
+        self._retains_grad = False
+
+    # -- metadata -------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        """The shape, as an ``ember.Size``."""
+        return Size(self.data.shape)
+
+    def size(self, dim: int | None = None) -> Size | int:
+        """Return the shape, or the length of one dim. Mirrors ``torch.Tensor.size``."""
+        if dim is None:
+            return Size(self.data.shape)
+        return self.data.shape[_wrap_dim(dim, self.data.ndim, "size")]
+
+    @property
+    def dtype(self) -> DType:
+        """The element type."""
+        return from_numpy_dtype(self.data.dtype)
+
+    @property
+    def device(self) -> Device:
+        """The device the data lives on."""
+        return device_of(self.data)
+
+    @property
+    def is_cuda(self) -> bool:
+        """Whether the tensor lives on a CUDA device."""
+        return self.device.type == "cuda"
+
+    @property
+    def ndim(self) -> int:
+        """The number of dims."""
+        return self.data.ndim
+
+    def dim(self) -> int:
+        """Return the number of dims. Mirrors ``torch.Tensor.dim``."""
+        return self.data.ndim
+
+    ndimension = dim
+
+    def numel(self) -> int:
+        """Return the number of elements. Mirrors ``torch.Tensor.numel``."""
+        return self.data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        """Return the size in bytes of one element. Mirrors ``torch.Tensor.element_size``."""
+        return self.data.itemsize
+
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """Return the strides in elements. Mirrors ``torch.Tensor.stride``."""
+        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        return strides if dim is None else strides[_wrap_dim(dim, self.data.ndim, "stride")]
+
+    def is_contiguous(self) -> bool:
+        """Return whether the data is C-contiguous. Mirrors ``torch.Tensor.is_contiguous``."""
+        return bool(self.data.flags.c_contiguous)
+
+    def is_floating_point(self) -> bool:
+        """Return whether the dtype is floating. Mirrors ``torch.Tensor.is_floating_point``."""
+        return self.dtype.is_floating_point
+
+    def is_complex(self) -> bool:
+        """Return False: Ember has no complex dtypes yet. Mirrors ``torch.Tensor.is_complex``."""
+        return False
+
+    @property
+    def itemsize(self) -> int:
+        """The size in bytes of one element."""
+        return self.data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        """The size in bytes of the data."""
+        return self.data.nbytes
+
+    @property
+    def _version_value(self) -> int:
+        return self._version[0]
+
+    # -- autograd metadata ----------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        """Whether autograd records ops on this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self. Mirrors ``torch.Tensor.requires_grad_``."""
+        if self.grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError(_NOT_LEAF)
+            return self
+        if requires_grad and not self.dtype.is_floating_point:
+            raise RuntimeError(
+                "only Tensors of floating point and complex dtype can require gradients"
+            )
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """Whether the tensor was made by the user rather than by a recorded op."""
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        """Whether a non-leaf tensor keeps its ``grad`` (see ``retain_grad``)."""
+        return self._retains_grad
+
+    def detach(self) -> Tensor:
+        """Return a tensor sharing data, cut from the graph. Mirrors ``torch.Tensor.detach``."""
+        out = Tensor(self.data)
+        out._version = self._version
+        return out
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place. Mirrors ``torch.Tensor.detach_``."""
+        self.grad_fn, self._output_nr, self._requires_grad = None, 0, False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``grad`` on this non-leaf tensor after backward. Mirrors ``Tensor.retain_grad``."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        ref = weakref.ref(self)
+
+        def keep(grad: Tensor) -> None:
+            tensor = ref()
+            if tensor is not None:
+                value = grad.detach() if not grad._requires_grad else grad
+                tensor.grad = value if tensor.grad is None else tensor.grad + value
+
+        self._retains_grad = True
+        self._node_hooks().append(keep)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call hook(grad) when this tensor's gradient is computed; a returned tensor replaces it.
+
+        Mirrors ``torch.Tensor.register_hook``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            hooks = self._node_hooks()
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def _node_hooks(self) -> list:
+        node = self.grad_fn
+        if node.tensor_hooks is None:
+            node.tensor_hooks = {}
+        return node.tensor_hooks.setdefault(self._output_nr, [])
+
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into each leaf's ``grad``. Mirrors ``torch.Tensor.backward``."""
+        from ember.autograd.engine import backward  # engine sits above ops; imported late
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    # -- conversions ----------------------------------------------------------------------
+    def numpy(self, *, force: bool = False) -> Any:
+        """Return the data as a NumPy array sharing memory. Mirrors ``torch.Tensor.numpy``."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. "
+                "Use tensor.detach().numpy() instead."
+            )
+        if self.device.type != "cpu":
+            if not force:
+                raise TypeError(
+                    f"can't convert {self.device} device type tensor to numpy. "
+                    "Use Tensor.cpu() to copy the tensor to host memory first."
+                )
+            return self.data.get()
+        return self.data
+
+    def item(self) -> Any:
+        """Return the one element as a Python number. Mirrors ``torch.Tensor.item``."""
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self.data.size} elements cannot be converted to Scalar"
+            )
+        value = self.data.reshape(()).item()
+        if self.data.dtype == _bfloat16.np:
+            value = float(value)
+        return value
+
+    def tolist(self) -> Any:
+        """Return the data as nested Python lists. Mirrors ``torch.Tensor.tolist``."""
+        data = self.data
+        if data.dtype == _bfloat16.np:
+            data = data.astype(float32.np)
+        return data.tolist()
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """Return the tensor with another dtype and/or device. Mirrors ``torch.Tensor.to``.
+
+        Returns self when nothing changes (unless ``copy=True``); the cast is differentiable.
+        """
+        dtype, device, copy = _parse_to(args, kwargs)
+        out = self
+        if device is not None and device != self.device:
+            out = _ops.to_device(out, device)
+        if dtype is not None and dtype is not out.dtype:
+            out = _ops.to_dtype(out, dtype)
+        if copy and out is self:
+            out = _ops.clone(self)
+        return out
+
+    def type(self, dtype: Any = None) -> Any:
+        """Return the type name, or cast to dtype. Mirrors ``torch.Tensor.type``."""
+        if dtype is None:
+            return f"ember.{_TYPE_NAMES[self.dtype.name]}"
+        return self.to(as_dtype(dtype))
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Cast to other's dtype. Mirrors ``torch.Tensor.type_as``."""
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        """Cast to float32. Mirrors ``torch.Tensor.float``."""
+        return self.to(float32)
+
+    def double(self) -> Tensor:
+        """Cast to float64. Mirrors ``torch.Tensor.double``."""
+        return self.to(float64)
+
+    def half(self) -> Tensor:
+        """Cast to float16. Mirrors ``torch.Tensor.half``."""
+        return self.to(float16)
+
+    def bfloat16(self) -> Tensor:
+        """Cast to bfloat16. Mirrors ``torch.Tensor.bfloat16``."""
+        return self.to(_bfloat16)
+
+    def long(self) -> Tensor:
+        """Cast to int64. Mirrors ``torch.Tensor.long``."""
+        return self.to(_int64)
+
+    def int(self) -> Tensor:
+        """Cast to int32. Mirrors ``torch.Tensor.int``."""
+        return self.to(_int32)
+
+    def short(self) -> Tensor:
+        """Cast to int16. Mirrors ``torch.Tensor.short``."""
+        return self.to(_int16)
+
+    def char(self) -> Tensor:
+        """Cast to int8. Mirrors ``torch.Tensor.char``."""
+        return self.to(_int8)
+
+    def byte(self) -> Tensor:
+        """Cast to uint8. Mirrors ``torch.Tensor.byte``."""
+        return self.to(_uint8)
+
+    def bool(self) -> Tensor:
+        """Cast to bool. Mirrors ``torch.Tensor.bool``."""
+        return self.to(_bool)
+
+    def cpu(self) -> Tensor:
+        """Return the tensor on the CPU. Mirrors ``torch.Tensor.cpu``."""
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Tensor:
+        """Return the tensor on a CUDA device. Mirrors ``torch.Tensor.cuda``."""
+        return self.to("cuda" if device is None else device)
+
+    def clone(self, *, memory_format: Any = None) -> Tensor:
+        """Return a differentiable copy. Mirrors ``torch.Tensor.clone``."""
+        return _ops.clone(self)
+
+    def contiguous(self, memory_format: Any = None) -> Tensor:
+        """Return self if C-contiguous, else a contiguous copy. Mirrors ``Tensor.contiguous``."""
+        return self if self.data.flags.c_contiguous else _ops.clone(self)
+
+    def view(self, *shape: Any) -> Tensor:
+        """Return a view with another shape (or dtype). Mirrors ``torch.Tensor.view``."""
+        return _ops.view(self, *shape)
+
+    def reshape(self, *shape: Any) -> Tensor:
+        """Return the data in another shape, a view when possible. Mirrors ``Tensor.reshape``."""
+        return _ops.reshape(self, *shape)
+
+    def permute(self, *dims: Any) -> Tensor:
+        """Return a view with dims reordered. Mirrors ``torch.Tensor.permute``."""
+        return _ops.permute(self, *dims)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Return a broadcast view. Mirrors ``torch.Tensor.expand``."""
+        return _ops.expand(self, *sizes)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Return the data tiled along each dim. Mirrors ``torch.Tensor.repeat``."""
+        return _ops.repeat(self, *sizes)
+
+    @property
+    def T(self) -> Tensor:
+        """The tensor with all dims reversed."""
+        return _ops.permute(self, *range(self.data.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:
+        """The tensor with its last two dims swapped (a batch of transposed matrices)."""
+        if self.data.ndim < 2:
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. "
+                f"Got {self.data.ndim}-D tensor."
+            )
+        return _ops.transpose(self, -2, -1)
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (the transpose, for real dtypes)."""
+        return _ops.transpose(self, 0, 1) if self.data.ndim == 2 else self.T
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate of ``mT`` (``mT`` for real dtypes)."""
+        return self.mT
+
+    @property
+    def real(self) -> Tensor:
+        """The real part: the tensor itself, for real dtypes."""
+        return self
+
+    # -- Python protocols -----------------------------------------------------------------
+    def __repr__(self) -> str:
+        from ember.printing import tensor_repr  # printing needs ops; imported with them
+
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        if self.data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(_ops.unbind(self, 0))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                "Boolean value of Tensor with more than one value is ambiguous"
+                if self.data.size
+                else "Boolean value of Tensor with no values is ambiguous"
+            )
+        return bool(self.data.reshape(()).item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        data = self.data if self.device.type == "cpu" else self.data.get()
+        return data if dtype is None else data.astype(dtype)
+
+    def __contains__(self, element: Any) -> bool:
+        return bool((self == element).any().item())
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment."
+            )
+        out = type(self).__new__(type(self))
+        Tensor.__init__(out, self.data.copy(), self._requires_grad)
+        if self.grad is not None:
+            out.grad = Tensor(self.grad.data.copy())
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol: int) -> tuple:
+        return (_rebuild, (self.data, self._requires_grad))
+
+    # -- operators ------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return _ops.add_(self, other)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return _ops.sub_(self, other)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return _ops.mul_(self, other)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return _ops.div_(self, other)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.remainder(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return _ops.pow_(self, other)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __invert__(self) -> Tensor:
+        return _ops.bitwise_not(self)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _ops.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _ops.bitwise_and(other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _ops.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _ops.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _ops.bitwise_xor(other, self)
+
+    def __lshift__(self, other: Any) -> Tensor:
+        return _ops.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return _ops.bitwise_right_shift(self, other)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.eq(self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _ops.ne(self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _ops.lt(self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _ops.le(self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _ops.gt(self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _ops.ge(self, other)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        _ops.setitem_(self, index, value)
+
+    # Below: one explicit line per method, each a call into ember.ops with PyTorch's signature.
+    # -- Elementwise math (ops/elementwise.py) -------------------------------------------------
+    def add(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.add(self, *args, **kwargs)
+
+    def sub(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sub(self, *args, **kwargs)
+
+    def subtract(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.subtract(self, *args, **kwargs)
+
+    def mul(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mul(self, *args, **kwargs)
+
+    def multiply(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.multiply(self, *args, **kwargs)
+
+    def div(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.div(self, *args, **kwargs)
+
+    def divide(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.divide(self, *args, **kwargs)
+
+    def true_divide(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.true_divide(self, *args, **kwargs)
+
+    def floor_divide(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.floor_divide(self, *args, **kwargs)
+
+    def pow(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.pow(self, *args, **kwargs)
+
+    def float_power(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.float_power(self, *args, **kwargs)
+
+    def square(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.square(self, *args, **kwargs)
+
+    def exp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.exp(self, *args, **kwargs)
+
+    def exp2(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.exp2(self, *args, **kwargs)
+
+    def expm1(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.expm1(self, *args, **kwargs)
+
+    def log(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.log(self, *args, **kwargs)
+
+    def log2(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.log2(self, *args, **kwargs)
+
+    def log10(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.log10(self, *args, **kwargs)
+
+    def log1p(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.log1p(self, *args, **kwargs)
+
+    def sqrt(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sqrt(self, *args, **kwargs)
+
+    def rsqrt(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.rsqrt(self, *args, **kwargs)
+
+    def abs(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.abs(self, *args, **kwargs)
+
+    def absolute(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.absolute(self, *args, **kwargs)
+
+    def neg(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.neg(self, *args, **kwargs)
+
+    def negative(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.negative(self, *args, **kwargs)
+
+    def sign(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sign(self, *args, **kwargs)
+
+    def sgn(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sgn(self, *args, **kwargs)
+
+    def reciprocal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.reciprocal(self, *args, **kwargs)
+
+    def sin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sin(self, *args, **kwargs)
+
+    def cos(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cos(self, *args, **kwargs)
+
+    def tan(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.tan(self, *args, **kwargs)
+
+    def asin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.asin(self, *args, **kwargs)
+
+    def arcsin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.arcsin(self, *args, **kwargs)
+
+    def acos(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.acos(self, *args, **kwargs)
+
+    def arccos(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.arccos(self, *args, **kwargs)
+
+    def atan(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.atan(self, *args, **kwargs)
+
+    def arctan(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.arctan(self, *args, **kwargs)
+
+    def atan2(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.atan2(self, *args, **kwargs)
+
+    def arctan2(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.arctan2(self, *args, **kwargs)
+
+    def sinh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sinh(self, *args, **kwargs)
+
+    def cosh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cosh(self, *args, **kwargs)
+
+    def asinh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.asinh(self, *args, **kwargs)
+
+    def acosh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.acosh(self, *args, **kwargs)
+
+    def atanh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.atanh(self, *args, **kwargs)
+
+    def tanh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.tanh(self, *args, **kwargs)
+
+    def sigmoid(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sigmoid(self, *args, **kwargs)
+
+    def logit(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logit(self, *args, **kwargs)
+
+    def relu(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.relu(self, *args, **kwargs)
+
+    def erf(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.erf(self, *args, **kwargs)
+
+    def erfc(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.erfc(self, *args, **kwargs)
+
+    def erfinv(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.erfinv(self, *args, **kwargs)
+
+    def floor(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.floor(self, *args, **kwargs)
+
+    def ceil(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ceil(self, *args, **kwargs)
+
+    def round(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.round(self, *args, **kwargs)
+
+    def trunc(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.trunc(self, *args, **kwargs)
+
+    def fix(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.fix(self, *args, **kwargs)
+
+    def frac(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.frac(self, *args, **kwargs)
+
+    def fmod(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.fmod(self, *args, **kwargs)
+
+    def remainder(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.remainder(self, *args, **kwargs)
+
+    def clamp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clamp(self, *args, **kwargs)
+
+    def clip(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clip(self, *args, **kwargs)
+
+    def clamp_min(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clamp_min(self, *args, **kwargs)
+
+    def clamp_max(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clamp_max(self, *args, **kwargs)
+
+    def maximum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.maximum(self, *args, **kwargs)
+
+    def minimum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.minimum(self, *args, **kwargs)
+
+    def fmax(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.fmax(self, *args, **kwargs)
+
+    def fmin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.fmin(self, *args, **kwargs)
+
+    def lerp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lerp(self, *args, **kwargs)
+
+    def addcmul(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addcmul(self, *args, **kwargs)
+
+    def addcdiv(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addcdiv(self, *args, **kwargs)
+
+    def hypot(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.hypot(self, *args, **kwargs)
+
+    def nan_to_num(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nan_to_num(self, *args, **kwargs)
+
+    def isnan(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.isnan(self, *args, **kwargs)
+
+    def isinf(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.isinf(self, *args, **kwargs)
+
+    def isfinite(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.isfinite(self, *args, **kwargs)
+
+    def isposinf(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.isposinf(self, *args, **kwargs)
+
+    def isneginf(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.isneginf(self, *args, **kwargs)
+
+    def isreal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.isreal(self, *args, **kwargs)
+
+    def eq(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.eq(self, *args, **kwargs)
+
+    def ne(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ne(self, *args, **kwargs)
+
+    def lt(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lt(self, *args, **kwargs)
+
+    def le(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.le(self, *args, **kwargs)
+
+    def gt(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.gt(self, *args, **kwargs)
+
+    def ge(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ge(self, *args, **kwargs)
+
+    def greater(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.greater(self, *args, **kwargs)
+
+    def greater_equal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.greater_equal(self, *args, **kwargs)
+
+    def less(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.less(self, *args, **kwargs)
+
+    def less_equal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.less_equal(self, *args, **kwargs)
+
+    def not_equal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.not_equal(self, *args, **kwargs)
+
+    def logical_and(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logical_and(self, *args, **kwargs)
+
+    def logical_or(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logical_or(self, *args, **kwargs)
+
+    def logical_xor(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logical_xor(self, *args, **kwargs)
+
+    def logical_not(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logical_not(self, *args, **kwargs)
+
+    def bitwise_and(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bitwise_and(self, *args, **kwargs)
+
+    def bitwise_or(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bitwise_or(self, *args, **kwargs)
+
+    def bitwise_xor(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bitwise_xor(self, *args, **kwargs)
+
+    def bitwise_not(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bitwise_not(self, *args, **kwargs)
+
+    def bitwise_left_shift(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bitwise_left_shift(self, *args, **kwargs)
+
+    def bitwise_right_shift(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bitwise_right_shift(self, *args, **kwargs)
+
+    def isclose(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.isclose(self, *args, **kwargs)
+
+    def allclose(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.allclose(self, *args, **kwargs)
+
+    def equal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.equal(self, *args, **kwargs)
+
+    # -- Reductions (ops/reduction.py) ---------------------------------------------------------
+    def sum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sum(self, *args, **kwargs)
+
+    def nansum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nansum(self, *args, **kwargs)
+
+    def mean(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mean(self, *args, **kwargs)
+
+    def nanmean(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nanmean(self, *args, **kwargs)
+
+    def prod(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.prod(self, *args, **kwargs)
+
+    def var(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.var(self, *args, **kwargs)
+
+    def std(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.std(self, *args, **kwargs)
+
+    def max(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.max(self, *args, **kwargs)
+
+    def min(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.min(self, *args, **kwargs)
+
+    def amax(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.amax(self, *args, **kwargs)
+
+    def amin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.amin(self, *args, **kwargs)
+
+    def aminmax(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.aminmax(self, *args, **kwargs)
+
+    def argmax(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.argmax(self, *args, **kwargs)
+
+    def argmin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.argmin(self, *args, **kwargs)
+
+    def logsumexp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logsumexp(self, *args, **kwargs)
+
+    def norm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.norm(self, *args, **kwargs)
+
+    def cumsum(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cumsum(self, *args, **kwargs)
+
+    def cumprod(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cumprod(self, *args, **kwargs)
+
+    def cummax(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cummax(self, *args, **kwargs)
+
+    def cummin(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cummin(self, *args, **kwargs)
+
+    def all(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.all(self, *args, **kwargs)
+
+    def any(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.any(self, *args, **kwargs)
+
+    def count_nonzero(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.count_nonzero(self, *args, **kwargs)
+
+    def median(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.median(self, *args, **kwargs)
+
+    def nanmedian(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nanmedian(self, *args, **kwargs)
+
+    def mode(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mode(self, *args, **kwargs)
+
+    def kthvalue(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.kthvalue(self, *args, **kwargs)
+
+    # -- Shape and views (ops/shape.py) --------------------------------------------------------
+    def view_as(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.view_as(self, *args, **kwargs)
+
+    def reshape_as(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.reshape_as(self, *args, **kwargs)
+
+    def flatten(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.flatten(self, *args, **kwargs)
+
+    def unflatten(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.unflatten(self, *args, **kwargs)
+
+    def squeeze(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.squeeze(self, *args, **kwargs)
+
+    def unsqueeze(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.unsqueeze(self, *args, **kwargs)
+
+    def transpose(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.transpose(self, *args, **kwargs)
+
+    def swapaxes(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.swapaxes(self, *args, **kwargs)
+
+    def swapdims(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.swapdims(self, *args, **kwargs)
+
+    def t(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.t(self, *args, **kwargs)
+
+    def movedim(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.movedim(self, *args, **kwargs)
+
+    def moveaxis(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.moveaxis(self, *args, **kwargs)
+
+    def expand_as(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.expand_as(self, *args, **kwargs)
+
+    def broadcast_to(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.broadcast_to(self, *args, **kwargs)
+
+    def repeat_interleave(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.repeat_interleave(self, *args, **kwargs)
+
+    def tile(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.tile(self, *args, **kwargs)
+
+    def flip(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.flip(self, *args, **kwargs)
+
+    def fliplr(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.fliplr(self, *args, **kwargs)
+
+    def flipud(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.flipud(self, *args, **kwargs)
+
+    def roll(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.roll(self, *args, **kwargs)
+
+    def narrow(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.narrow(self, *args, **kwargs)
+
+    def unfold(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.unfold(self, *args, **kwargs)
+
+    def chunk(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.chunk(self, *args, **kwargs)
+
+    def split(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.split(self, *args, **kwargs)
+
+    def tensor_split(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.tensor_split(self, *args, **kwargs)
+
+    def unbind(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.unbind(self, *args, **kwargs)
+
+    def tril(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.tril(self, *args, **kwargs)
+
+    def triu(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.triu(self, *args, **kwargs)
+
+    def diagonal(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.diagonal(self, *args, **kwargs)
+
+    def diag(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.diag(self, *args, **kwargs)
+
+    def diag_embed(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.diag_embed(self, *args, **kwargs)
+
+    def ravel(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ravel(self, *args, **kwargs)
+
+    def sum_to_size(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sum_to_size(self, *args, **kwargs)
+
+    # -- Indexing, sorting and counting (ops/indexing.py, ops/sorting.py) ----------------------
+    def index_select(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_select(self, *args, **kwargs)
+
+    def gather(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.gather(self, *args, **kwargs)
+
+    def scatter(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.scatter(self, *args, **kwargs)
+
+    def scatter_add(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.scatter_add(self, *args, **kwargs)
+
+    def scatter_reduce(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.scatter_reduce(self, *args, **kwargs)
+
+    def index_add(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_add(self, *args, **kwargs)
+
+    def index_copy(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_copy(self, *args, **kwargs)
+
+    def index_fill(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_fill(self, *args, **kwargs)
+
+    def masked_fill(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.masked_fill(self, *args, **kwargs)
+
+    def masked_select(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.masked_select(self, *args, **kwargs)
+
+    def masked_scatter(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.masked_scatter(self, *args, **kwargs)
+
+    def take(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.take(self, *args, **kwargs)
+
+    def take_along_dim(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.take_along_dim(self, *args, **kwargs)
+
+    def nonzero(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nonzero(self, *args, **kwargs)
+
+    def argwhere(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.argwhere(self, *args, **kwargs)
+
+    def sort(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sort(self, *args, **kwargs)
+
+    def argsort(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.argsort(self, *args, **kwargs)
+
+    def msort(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.msort(self, *args, **kwargs)
+
+    def topk(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.topk(self, *args, **kwargs)
+
+    def unique(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.unique(self, *args, **kwargs)
+
+    def unique_consecutive(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.unique_consecutive(self, *args, **kwargs)
+
+    def bincount(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bincount(self, *args, **kwargs)
+
+    def histc(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.histc(self, *args, **kwargs)
+
+    # -- Linear algebra (ops/linalg.py) --------------------------------------------------------
+    def matmul(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.matmul(self, *args, **kwargs)
+
+    def mm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mm(self, *args, **kwargs)
+
+    def bmm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bmm(self, *args, **kwargs)
+
+    def mv(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mv(self, *args, **kwargs)
+
+    def dot(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.dot(self, *args, **kwargs)
+
+    def inner(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.inner(self, *args, **kwargs)
+
+    def outer(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.outer(self, *args, **kwargs)
+
+    def ger(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ger(self, *args, **kwargs)
+
+    def addmm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addmm(self, *args, **kwargs)
+
+    def addmv(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addmv(self, *args, **kwargs)
+
+    def addbmm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addbmm(self, *args, **kwargs)
+
+    def baddbmm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.baddbmm(self, *args, **kwargs)
+
+    def kron(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.kron(self, *args, **kwargs)
+
+    def det(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.det(self, *args, **kwargs)
+
+    def logdet(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logdet(self, *args, **kwargs)
+
+    def slogdet(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.slogdet(self, *args, **kwargs)
+
+    def inverse(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.inverse(self, *args, **kwargs)
+
+    def cholesky(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cholesky(self, *args, **kwargs)
+
+    def qr(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.qr(self, *args, **kwargs)
+
+    def svd(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.svd(self, *args, **kwargs)
+
+    # -- In place (ops/inplace.py) -------------------------------------------------------------
+    def add_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.add_(self, *args, **kwargs)
+
+    def sub_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sub_(self, *args, **kwargs)
+
+    def mul_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mul_(self, *args, **kwargs)
+
+    def div_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.div_(self, *args, **kwargs)
+
+    def pow_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.pow_(self, *args, **kwargs)
+
+    def zero_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.zero_(self, *args, **kwargs)
+
+    def fill_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.fill_(self, *args, **kwargs)
+
+    def copy_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.copy_(self, *args, **kwargs)
+
+    def clamp_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clamp_(self, *args, **kwargs)
+
+    def clip_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clip_(self, *args, **kwargs)
+
+    def clamp_min_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clamp_min_(self, *args, **kwargs)
+
+    def clamp_max_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.clamp_max_(self, *args, **kwargs)
+
+    def masked_fill_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.masked_fill_(self, *args, **kwargs)
+
+    def exp_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.exp_(self, *args, **kwargs)
+
+    def log_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.log_(self, *args, **kwargs)
+
+    def neg_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.neg_(self, *args, **kwargs)
+
+    def abs_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.abs_(self, *args, **kwargs)
+
+    def sqrt_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sqrt_(self, *args, **kwargs)
+
+    def rsqrt_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.rsqrt_(self, *args, **kwargs)
+
+    def tanh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.tanh_(self, *args, **kwargs)
+
+    def sigmoid_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sigmoid_(self, *args, **kwargs)
+
+    def relu_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.relu_(self, *args, **kwargs)
+
+    def floor_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.floor_(self, *args, **kwargs)
+
+    def ceil_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ceil_(self, *args, **kwargs)
+
+    def round_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.round_(self, *args, **kwargs)
+
+    def trunc_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.trunc_(self, *args, **kwargs)
+
+    def frac_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.frac_(self, *args, **kwargs)
+
+    def reciprocal_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.reciprocal_(self, *args, **kwargs)
+
+    def sign_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sign_(self, *args, **kwargs)
+
+    def sin_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sin_(self, *args, **kwargs)
+
+    def cos_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cos_(self, *args, **kwargs)
+
+    def square_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.square_(self, *args, **kwargs)
+
+    def lerp_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lerp_(self, *args, **kwargs)
+
+    def addcmul_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addcmul_(self, *args, **kwargs)
+
+    def addcdiv_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addcdiv_(self, *args, **kwargs)
+
+    def fmod_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.fmod_(self, *args, **kwargs)
+
+    def remainder_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.remainder_(self, *args, **kwargs)
+
+    def nan_to_num_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nan_to_num_(self, *args, **kwargs)
+
+    def index_fill_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_fill_(self, *args, **kwargs)
+
+    def index_add_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_add_(self, *args, **kwargs)
+
+    def index_copy_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_copy_(self, *args, **kwargs)
+
+    def scatter_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.scatter_(self, *args, **kwargs)
+
+    def scatter_add_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.scatter_add_(self, *args, **kwargs)
+
+    def scatter_reduce_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.scatter_reduce_(self, *args, **kwargs)
+
+    def masked_scatter_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.masked_scatter_(self, *args, **kwargs)
+
+    def tril_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.tril_(self, *args, **kwargs)
+
+    def triu_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.triu_(self, *args, **kwargs)
+
+    def uniform_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.uniform_(self, *args, **kwargs)
+
+    def normal_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.normal_(self, *args, **kwargs)
+
+    def bernoulli_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bernoulli_(self, *args, **kwargs)
+
+    def random_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.random_(self, *args, **kwargs)
+
+    def exponential_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.exponential_(self, *args, **kwargs)
+
+    def log_normal_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.log_normal_(self, *args, **kwargs)
+
+    def geometric_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.geometric_(self, *args, **kwargs)
+
+    def cauchy_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cauchy_(self, *args, **kwargs)
+
+
+_TYPE_NAMES = {
+    "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "int8": "CharTensor",
+    "int16": "ShortTensor",
+    "int32": "IntTensor",
+    "int64": "LongTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+
+
+def _wrap_dim(dim: int, ndim: int, op: str) -> int:
+    """Turn a possibly negative dim into an index, with PyTorch's IndexError when out of range."""
+    low, high = -max(ndim, 1), max(ndim, 1) - 1
+    if not low <= dim <= high:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{low}, {high}], "
+            f"but got {dim})"
+        )
+    return dim % max(ndim, 1)
+
+
+def _parse_to(args: tuple, kwargs: dict) -> tuple[DType | None, Device | None, bool]:
+    """Read ``Tensor.to``'s overloads: (dtype), (device, dtype), (tensor), with keywords."""
+    from ember.backend import as_device
+
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype, device = arg.dtype, arg.device
+        elif isinstance(arg, DType):
+            dtype = arg
+        elif isinstance(arg, (str, Device, int)) and not isinstance(arg, bool):
+            device = arg
+        elif arg is not None:
+            dtype = as_dtype(arg)
+    if dtype is not None:
+        dtype = as_dtype(dtype)
+    if device is not None:
+        device = as_device(device)
+    return dtype, device, copy
+
+
+def _rebuild(data: Any, requires_grad: bool) -> Tensor:
+    return Tensor(data, requires_grad)
+
+
+from ember import ops as _ops  # noqa: E402  (the one deliberate late import: ops build on Tensor)
