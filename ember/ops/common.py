@@ -6,6 +6,7 @@ Tensors and Python scalars.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
@@ -125,3 +126,20 @@ def shape_arg(args: tuple) -> tuple[int, ...]:
     ):
         args = tuple(args[0])
     return tuple(int(a) for a in args)
+
+
+_RETURN_TYPES: dict[str, type] = {}
+
+
+def return_type(name: str, fields: tuple[str, ...] = ("values", "indices")) -> type:
+    """The named tuple an op returns (``ember.return_types.max(values=..., indices=...)``).
+
+    Mirrors ``torch.return_types``; one class per op name, made once.
+    """
+    cls = _RETURN_TYPES.get(name)
+    if cls is None:
+        cls = namedtuple(name, fields)  # noqa: PYI024
+        cls.__module__ = "ember.return_types"
+        cls.__qualname__ = name
+        _RETURN_TYPES[name] = cls
+    return cls
