@@ -37,6 +37,30 @@ def ensure_array(value: Any, dtype: Any = None) -> Array:
     return np.asarray(value, dtype=dtype)
 
 
+def view_geometry(view: Array, base: Array) -> tuple[tuple, tuple, int] | None:
+    """Where view sits inside a C-contiguous base: (shape, strides, offset) in elements.
+
+    None when base is not C-contiguous or view does not lie inside it.
+    """
+    if not base.flags.c_contiguous:
+        return None
+    itemsize = base.itemsize
+    start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if start % itemsize or start < 0 or start >= max(base.nbytes, 1):
+        return None
+    if any(s % itemsize for s in view.strides):
+        return None
+    return view.shape, tuple(s // itemsize for s in view.strides), start // itemsize
+
+
+def strided_view(flat: Array, shape: tuple, strides: tuple, offset: int) -> Array:
+    """A writable view into a 1-D array, with strides in elements (the inverse of view_geometry)."""
+    itemsize = flat.itemsize
+    return np.lib.stride_tricks.as_strided(
+        flat[offset:], shape=shape, strides=tuple(s * itemsize for s in strides)
+    )
+
+
 def module_for(device: Device) -> Any:
     """Return the array module of a device; 'cuda' is reserved for the CuPy backend."""
     if device.type == "cpu":
@@ -66,4 +90,6 @@ __all__ = [
     "get_num_threads",
     "module_for",
     "set_num_threads",
+    "strided_view",
+    "view_geometry",
 ]
