@@ -69,30 +69,28 @@ class Tensor:
     backend array without copying.
     """
 
+    # Hot fields are slots; rarely set ones live in __dict__ when set, with class defaults.
     __slots__ = (
+        "__dict__",
         "__weakref__",
-        "_base",
-        "_hooks",
         "_output_nr",
         "_requires_grad",
-        "_retains_grad",
         "_version",
         "data",
-        "grad",
         "grad_fn",
     )
     __array_priority__ = 1000  # numpy_array + tensor calls Tensor.__radd__
+    grad: Tensor | None = None
+    _base: Tensor | None = None  # the tensor this one is a view of
+    _hooks: list | None = None
+    _retains_grad = False
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         self.data = data
         self._requires_grad = requires_grad
-        self.grad: Tensor | None = None
         self.grad_fn: Any = None
         self._output_nr = 0
         self._version = [0]  # shared by views, bumped by in-place ops
-        self._base: Tensor | None = None
-        self._hooks: list | None = None
-        self._retains_grad = False
 
     # -- metadata -------------------------------------------------------------------------
     @property

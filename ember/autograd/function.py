@@ -12,7 +12,10 @@ from typing import Any
 
 from ember.autograd.grad_mode import grad_mode, no_grad
 from ember.backend import ARRAY_TYPES, ensure_array
+from ember.backend.dtypes import ALL_DTYPES
 from ember.tensor import Tensor
+
+_DIFFERENTIABLE = frozenset(d.np for d in ALL_DTYPES if d.is_floating_point)
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -23,6 +26,15 @@ _FREED = (
 )
 
 
+class _NothingNeeded:
+    """needs_input_grad of a call that is not recorded: False for every input."""
+
+    __slots__ = ()
+
+    def __getitem__(self, index: int) -> bool:
+        return False
+
+
 class Context:
     """The record of one op call: what backward needs, and the edges to the inputs' nodes.
 
@@ -30,30 +42,19 @@ class Context:
     Forward may set any attribute on it (``ctx.shapes = ...``); those count as constants.
     """
 
-    __slots__ = (
-        "__dict__",
-        "__weakref__",
-        "_non_differentiable",
-        "_saved",
-        "_to_save",
-        "fn",
-        "materialize_grads",
-        "needs_input_grad",
-        "next_edges",
-        "output_meta",
-        "released",
-        "tensor_hooks",
-    )
+    # Hot fields are slots; the rest live in __dict__ only when set, with class defaults here.
+    __slots__ = ("__dict__", "__weakref__", "fn", "next_edges")
+    needs_input_grad: Any = _NothingNeeded()
+    materialize_grads = True
+    released = False
+    tensor_hooks: dict | None = None
+    output_meta: tuple | None = None
+    _to_save: tuple | None = None
+    _saved: list | None = None
+    _non_differentiable: set | None = None
 
     def __init__(self, fn: type) -> None:
         self.fn = fn
-        self._to_save = None
-        self._saved = None
-        self._non_differentiable = None
-        self.materialize_grads = True
-        self.released = False
-        self.tensor_hooks = None
-        self.output_meta = None
 
     # -- the ctx API of torch.autograd.Function -------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
@@ -93,7 +94,6 @@ class Context:
 
     def release(self) -> None:
         """Free what backward kept, after a backward without retain_graph."""
-        self._saved = None
         self.__dict__.clear()
         self.released = True
 
@@ -168,43 +168,59 @@ class Function:
 
 
 def _apply(cls: type, forward: Any, args: tuple) -> Any:
-    ctx = Context(cls)
+    ctx = _new_context(Context)
+    ctx.fn = cls
     arrays = []
-    needs = []
     record = False
     for arg in args:
         if isinstance(arg, Tensor):
             arrays.append(arg.data)
-            needs.append(arg._requires_grad)
-            record = record or arg._requires_grad
+            if arg._requires_grad:
+                record = True
         else:
             arrays.append(arg)
-            needs.append(False)
-    record = record and grad_mode.enabled
-    ctx.needs_input_grad = needs
+    if record and grad_mode.enabled:
+        ctx.needs_input_grad = [isinstance(a, Tensor) and a._requires_grad for a in args]
+    else:
+        record = False
     raw = forward(ctx, *arrays)
-    multi = type(raw) is tuple
-    outputs = tuple(_wrap(o, args) for o in raw) if multi else (_wrap(raw, args),)
+    if type(raw) is tuple:
+        outputs = tuple(_wrap(o, args) for o in raw)
+        if record:
+            _record(ctx, args, outputs)
+        return outputs
+    out = _wrap(raw, args)
     if record:
-        _record(ctx, args, outputs, multi)
-    return outputs if multi else outputs[0]
+        _record(ctx, args, (out,))
+    return out
+
+
+_new_context = object.__new__
+_new_tensor = object.__new__
 
 
 def _wrap(array: Any, args: tuple) -> Tensor:
     if not isinstance(array, ARRAY_TYPES):
         array = ensure_array(array)
-    out = Tensor(array)
+    out = _new_tensor(Tensor)
+    out.data = array
+    out._requires_grad = False
+    out.grad_fn = None
+    out._output_nr = 0
     base = array.base
-    if base is not None:  # a view: share the version counter of the input it aliases
-        for arg in args:
-            if isinstance(arg, Tensor) and (base is arg.data or base is arg.data.base):
-                out._version = arg._version
-                out._base = arg
-                break
+    if base is None:
+        out._version = [0]
+        return out
+    for arg in args:  # a view: share the version counter of the input it aliases
+        if isinstance(arg, Tensor) and (base is arg.data or base is arg.data.base):
+            out._version = arg._version
+            out._base = arg
+            return out
+    out._version = [0]
     return out
 
 
-def _record(ctx: Context, args: tuple, outputs: tuple, multi: bool) -> None:
+def _record(ctx: Context, args: tuple, outputs: tuple) -> None:
     ctx.next_edges = tuple(
         (arg.grad_fn or arg, arg._output_nr)
         if isinstance(arg, Tensor) and arg._requires_grad
@@ -213,10 +229,9 @@ def _record(ctx: Context, args: tuple, outputs: tuple, multi: bool) -> None:
     )
     skip = ctx._non_differentiable
     for i, out in enumerate(outputs):
-        if out.data.dtype.kind == "f" or out.data.dtype.name == "bfloat16":
-            if skip is None or id(out.data) not in skip:
-                out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
-    if multi:
+        if out.data.dtype in _DIFFERENTIABLE and (skip is None or id(out.data) not in skip):
+            out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+    if len(outputs) > 1:
         ctx.output_meta = tuple((o.shape, o.dtype, o._requires_grad) for o in outputs)
     if ctx._to_save is not None:
         _save(ctx, args, outputs)
