@@ -12,7 +12,7 @@ from typing import Any
 
 from ember.autograd.function import Context
 from ember.autograd.grad_mode import set_grad_enabled
-from ember.ops.creation import ones_like, zeros
+from ember.backend import array_module
 from ember.tensor import Tensor
 
 
@@ -55,7 +55,7 @@ def grad(
     for t, g in zip(targets, found):
         if g is None:
             if materialize_grads:
-                g = zeros(t.shape, dtype=t.dtype)
+                g = _zeros(t.data.shape, t.dtype, t.data)
             elif not allow_unused:
                 raise RuntimeError(
                     "One of the differentiated Tensors appears to not have been used in the "
@@ -86,7 +86,7 @@ def _roots(tensors: Any, grad_tensors: Any) -> tuple[list[Tensor], list[Tensor]]
         if g is None:
             if root.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = ones_like(root)
+            g = Tensor(array_module(root.data).ones_like(root.data))
         elif not isinstance(g, Tensor):
             g = Tensor(root.data.dtype.type(g) if not hasattr(g, "shape") else g)
         if tuple(g.shape) != tuple(root.shape):
@@ -197,8 +197,9 @@ def _run_node(
         for i in captures.get((node, nr), ()):
             found[i] = buf[nr]
     if node.materialize_grads and node.output_meta is not None:
+        like = next(g.data for g in buf if g is not None)
         buf = [
-            g if g is not None else zeros(shape, dtype=dtype)
+            g if g is not None else _zeros(shape, dtype, like)
             for g, (shape, dtype, _) in zip(buf, node.output_meta)
         ]
     grads = node.fn.backward(node, *buf)
@@ -246,3 +247,9 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         leaf.grad = leaf.grad + g
     else:
         leaf.grad.data += g.data
+
+
+def _zeros(shape: tuple, dtype: Any, like: Any) -> Tensor:
+    """A zero gradient (ops are above the engine, so it uses the array module directly)."""
+    xp = array_module(like)
+    return Tensor(xp.zeros(tuple(shape), dtype=dtype.np))
