@@ -9,6 +9,7 @@ from ember.ops.creation import *
 from ember.ops.elementwise import *
 from ember.ops.indexing import *
 from ember.ops.inplace import *
+from ember.ops.device import *
 from ember.ops.linalg import *
 from ember.ops.reduction import *
 from ember.ops.shape import *
