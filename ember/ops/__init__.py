@@ -1,15 +1,19 @@
 """Ember's differentiable primitives and tensor factories, grouped by kind.
 
-Each module lists its public functions in ``__all__``; this package re-exports them all, and
-``ember`` re-exports this package.
+Each module lists its public functions in ``__all__``; this package re-exports them all (and
+only them: its own ``__all__`` is their union), and ``ember`` re-exports this package.
 """
 
+from ember.ops import creation, device, elementwise, indexing, inplace, linalg, reduction, shape
 from ember.ops.common import result_type
 from ember.ops.creation import *
+from ember.ops.device import *
 from ember.ops.elementwise import *
 from ember.ops.indexing import *
 from ember.ops.inplace import *
-from ember.ops.device import *
 from ember.ops.linalg import *
 from ember.ops.reduction import *
 from ember.ops.shape import *
+
+_MODULES = (creation, device, elementwise, indexing, inplace, linalg, reduction, shape)
+__all__ = ["result_type", *(name for module in _MODULES for name in module.__all__)]
