@@ -14,9 +14,11 @@ Layers, lowest first (DESIGN.md section 2, refined in STYLE.md section 8)::
 A module may import from its own layer or any layer below. ``ember/__init__.py`` is the public
 namespace and may import anything. The sanctioned exceptions are listed in ``ALLOWED_UPWARD``.
 
-Also: ``cupy`` is imported only in ``ember/backend/cuda.py``; ``numpy`` only outside
-``ember/ops/`` (plus the array factories and dtype checks named in ``NUMPY_IN_OPS``); and
-``ember`` imports, at module level, only the standard library and its declared dependencies.
+Module-level imports form no cycle (importing ``ember.a.b`` runs ``ember/a/__init__.py`` too),
+apart from tensor.py's late import of ``ember.ops``. ``cupy`` is imported only in
+``ember/backend/cuda.py``; ``numpy`` only outside ``ember/ops/`` (plus the array factories and
+dtype checks named in ``NUMPY_IN_OPS``); and ``ember`` imports, at module level, only the
+standard library and its declared dependencies.
 
 The test reads the source with ``ast`` (nothing is imported), so it also sees imports inside
 functions. Imports under ``if TYPE_CHECKING:`` never run and are skipped.
@@ -25,6 +27,7 @@ functions. Imports under ``if TYPE_CHECKING:`` never run and are skipped.
 from __future__ import annotations
 
 import ast
+import itertools
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,6 +234,99 @@ def test_sanctioned_exceptions_still_exist():
         pytest.fail(f"ALLOWED_UPWARD entries no longer needed: {stale}", pytrace=False)
 
 
+def _import_time_graph() -> tuple[dict[str, set[str]], dict[tuple[str, str], str]]:
+    """Module-level imports between ember modules, as edges importer -> imported.
+
+    Importing ``ember.a.b`` first runs ``ember/a/__init__.py``, so that is an edge too (unless
+    the importer lives inside ``ember.a``, whose __init__ is then already running).
+    """
+    graph: dict[str, set[str]] = {}
+    why: dict[tuple[str, str], str] = {}
+    for imp in IMPORTS:
+        if imp.where != "module" or imp.target.split(".")[0] != "ember":
+            continue
+        if (imp.importer, imp.target, imp.where) in ALLOWED_UPWARD:
+            continue  # the late import in tensor.py runs after Tensor exists
+        parts = imp.target.split(".")
+        for n in range(2, len(parts) + 1):
+            target = ".".join(parts[:n])
+            if target != imp.importer and not imp.importer.startswith(target + "."):
+                graph.setdefault(imp.importer, set()).add(target)
+                how = "" if target == imp.target else f" imports {imp.target}, which runs {target}"
+                why.setdefault((imp.importer, target), f"{imp.source}:{imp.line}{how}")
+    return graph, why
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    out = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return out
+
+
+def _shortest_cycle(graph: dict[str, set[str]], component: list[str]) -> list[str]:
+    """The shortest cycle through the component's first module, as [a, b, ..., a]."""
+    start, members = component[0], set(component)
+    parents: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        nxt_frontier = []
+        for node in frontier:
+            for nxt in sorted(graph.get(node, ())):
+                if nxt == start:
+                    path = [node]
+                    while path[-1] != start:
+                        path.append(parents[path[-1]])
+                    return [*reversed(path), start]
+                if nxt in members and nxt not in parents:
+                    parents[nxt] = node
+                    nxt_frontier.append(nxt)
+        frontier = nxt_frontier
+    return component
+
+
+def test_no_import_cycles():
+    # A cycle works or breaks depending on which module is imported first (a partially
+    # initialized module); the only sanctioned one is tensor.py's late import of ember.ops.
+    graph, why = _import_time_graph()
+    found = []
+    for component in _cycles(graph):
+        path = _shortest_cycle(graph, component)
+        steps = [f"{a} -> {b} ({why[a, b]})" for a, b in itertools.pairwise(path)]
+        found.append("\n    ".join(steps))
+    if found:
+        pytest.fail(
+            "module-level import cycles (make one of these imports function-level):\n    "
+            + "\n  and\n    ".join(found),
+            pytrace=False,
+        )
+
+
 def _import_module_calls() -> list[tuple[str, int, str]]:
     """Literal targets of importlib.import_module("x") and __import__("x")."""
     out = []
@@ -335,6 +431,14 @@ def test_checker_resolves_imports(code, expected):
         for target in _targets(node, "ember.ops.elementwise", is_package=False)
     ]
     assert got == expected
+
+
+def test_checker_finds_cycles():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(graph) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+    graph = {"a": {"b", "x"}, "b": {"c"}, "c": {"a"}, "x": {"b"}}
+    assert _shortest_cycle(graph, ["a", "b", "c", "x"]) == ["a", "b", "c", "a"]
 
 
 def test_checker_layers():
