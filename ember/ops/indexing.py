@@ -1,4 +1,11 @@
-"""Indexing: ``x[index]`` and its writes, gathers and scatters."""
+"""Indexing: ``x[index]``, its functional write ``index_put``, masks, ``take`` and ``nonzero``.
+
+An index is parsed once into two steps that NumPy runs: a *basic* step (ints, slices, None;
+a view) and, when tensors or lists appear, an *advanced* step on that view. Ints go in the
+basic step, as PyTorch applies them first (``x[0, :, [0, 1]]`` has shape (3, 2) in PyTorch,
+(2, 3) in NumPy). Every gather here is ``GetItem`` and every scatter ``IndexPut``, each the
+other's backward, so gradients of any order flow through indexing.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +13,484 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
+from ember.ops.common import cast
+from ember.ops.shape import broadcast_to, reshape, sum_to
 from ember.tensor import Tensor
 
-__all__ = ["getitem"]
+__all__ = [
+    "argwhere",
+    "getitem",
+    "index_put",
+    "index_put_value",
+    "masked_fill",
+    "masked_scatter",
+    "masked_select",
+    "nonzero",
+    "take",
+]
 
-
-def _raw_index(index: Any) -> Any:
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index.data if isinstance(index, Tensor) else index
+ALL = (Ellipsis,)  # the basic step that selects everything (a view, even of a 0-d array)
+_BASIC_TYPES = frozenset((int, slice, type(None), type(Ellipsis)))
+_INDEX_KINDS = frozenset("biu")
+_BAD_TENSOR = "tensors used as indices must be long, int, byte or bool tensors"
 
 
 class GetItem(Function):
-    """x[index]; backward scatters the gradient into zeros of x's shape."""
+    """x[basic][adv]; backward scatters (adding repeats) the gradient into zeros."""
 
     @staticmethod
-    def forward(ctx: Context, x: Array, index: Any) -> Array:
-        ctx.in_shape, ctx.index = x.shape, index
-        return x[index]
+    def forward(ctx: Context, x: Array, basic: tuple, adv: tuple | None) -> Array:
+        ctx.shape, ctx.basic, ctx.adv = x.shape, basic, adv
+        out = x[basic]
+        return out if adv is None else out[adv]
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        return IndexPutZeros.apply(grad, ctx.in_shape, ctx.index), None
+        return IndexPutZeros.apply(grad, ctx.shape, ctx.basic, ctx.adv), None, None
 
 
 class IndexPutZeros(Function):
-    """zeros(shape) with grad added at index (accumulating repeats); backward is getitem."""
+    """zeros(shape) with grad added at [basic][adv] (repeats accumulate); backward is GetItem."""
 
     @staticmethod
-    def forward(ctx: Context, grad: Array, shape: tuple, index: Any) -> Array:
-        ctx.index = index
+    def forward(ctx: Context, grad: Array, shape: tuple, basic: tuple, adv: tuple | None) -> Array:
+        ctx.basic, ctx.adv = basic, adv
         xp = array_module(grad)
         out = xp.zeros(shape, dtype=grad.dtype)
-        xp.add.at(out, index, grad)
+        if adv is None:
+            out[basic] = grad
+        else:
+            xp.add.at(out[basic], adv, grad)
         return out
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        return GetItem.apply(grad, ctx.index), None, None
+        return GetItem.apply(grad, ctx.basic, ctx.adv), None, None, None
 
 
+class IndexPut(Function):
+    """x with x[basic][adv] replaced by (or, accumulating, added to) value, as a new array."""
+
+    @staticmethod
+    def forward(
+        ctx: Context, x: Array, value: Any, basic: tuple, adv: tuple | None, accumulate: bool
+    ) -> Array:
+        ctx.basic, ctx.adv, ctx.accumulate = basic, adv, accumulate
+        ctx.value_shape = getattr(value, "shape", None)
+        out = x.copy()
+        if adv is None:
+            if accumulate:
+                out[basic] += value
+            else:
+                out[basic] = value
+        elif accumulate:
+            array_module(x).add.at(out[basic], adv, value)
+        else:
+            out[basic][adv] = value
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple:
+        basic, adv = ctx.basic, ctx.adv
+        grad_x = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad if ctx.accumulate else IndexPut.apply(grad, 0, basic, adv, False)
+        if ctx.needs_input_grad[1]:
+            grad_value = sum_to(GetItem.apply(grad, basic, adv), ctx.value_shape)
+        return grad_x, grad_value, None, None, None
+
+
+class MaskedFill(Function):
+    """where(mask, value, x), broadcast; value a scalar or a 0-d array."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Array, mask: Array, value: Any) -> Array:
+        ctx.shape, ctx.mask = x.shape, mask
+        xp = array_module(x)
+        return xp.where(mask, xp.asarray(value, dtype=x.dtype), x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple:
+        grad_x = grad_value = None
+        if ctx.needs_input_grad[0]:
+            grad_x = sum_to(MaskedFill.apply(grad, ctx.mask, 0), ctx.shape)
+        if ctx.needs_input_grad[2]:
+            grad_value = sum_to(MaskedFill.apply(grad, ~ctx.mask, 0), ())
+        return grad_x, None, grad_value
+
+
+class MaskedScatter(Function):
+    """x broadcast to mask, with the first count(mask) elements of source written at mask."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Array, mask: Array, source: Array) -> Array:
+        xp = array_module(x)
+        shape = xp.broadcast_shapes(x.shape, mask.shape)
+        mask = xp.broadcast_to(mask, shape)
+        ctx.shape, ctx.mask, ctx.source_size = x.shape, mask, source.shape
+        out = xp.array(xp.broadcast_to(x, shape), copy=True)
+        out[mask] = source.reshape(-1)[: out[mask].size]
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple:
+        grad_x = grad_source = None
+        if ctx.needs_input_grad[0]:
+            grad_x = sum_to(MaskedFill.apply(grad, ctx.mask, 0), ctx.shape)
+        if ctx.needs_input_grad[2]:
+            picked = GetItem.apply(grad, ALL, (ctx.mask,))
+            numel = 1
+            for n in ctx.source_size:
+                numel *= n
+            flat = IndexPutZeros.apply(picked, (numel,), (slice(0, picked.data.size),), None)
+            grad_source = reshape(flat, ctx.source_size)
+        return grad_x, None, grad_source
+
+
+# -- index parsing ---------------------------------------------------------------------------
+def _to_item(item: Any, xp: Any) -> Any:
+    """Turn one index entry into an int, slice, None, Ellipsis, bool or backend array."""
+    if isinstance(item, Tensor):
+        data = item.data
+        if data.dtype.kind not in _INDEX_KINDS or data.dtype.name in ("int8", "int16"):
+            raise IndexError(_BAD_TENSOR)
+        if data.ndim == 0 and data.dtype.kind != "b":
+            return int(data)  # a 0-d integer tensor indexes like an int
+        if data.dtype.kind == "u":
+            data = data.astype(bool)  # uint8 indices are masks (deprecated in PyTorch)
+        return data
+    if isinstance(item, (list, tuple)):
+        data = xp.asarray([i.item() if isinstance(i, Tensor) else i for i in item])
+        if data.size == 0:
+            return data.astype(xp.int64)
+        if data.dtype.kind not in "bi":
+            raise IndexError(_BAD_TENSOR)
+        return data
+    if isinstance(item, bool) or type(item) in _BASIC_TYPES:
+        return item
+    if hasattr(item, "__array__") and hasattr(item, "dtype"):
+        return item
+    if hasattr(item, "__index__"):
+        return item.__index__()
+    raise IndexError(
+        "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+        f"valid indices (got {type(item).__name__})"
+    )
+
+
+def _out_of_bounds(value: int, dim: int, size: int) -> IndexError:
+    return IndexError(f"index {value} is out of bounds for dimension {dim} with size {size}")
+
+
+def _check_range(idx: Array, dim: int, size: int) -> None:
+    if idx.size:
+        low, high = int(idx.min()), int(idx.max())
+        if low < -size:
+            raise _out_of_bounds(low, dim, size)
+        if high >= size:
+            raise _out_of_bounds(high, dim, size)
+
+
+def parse_index(shape: tuple, index: Any, xp: Any) -> tuple[tuple, tuple | None]:
+    """Split a PyTorch index into (basic, advanced) NumPy indices, validated against shape."""
+    items = index if type(index) is tuple else (index,)
+    simple = True
+    for item in items:
+        if type(item) not in _BASIC_TYPES:
+            simple = False
+            break
+    if not simple:
+        items = tuple(_to_item(item, xp) for item in items)
+    ndim = len(shape)
+    used, ellipses = 0, 0
+    for item in items:
+        if type(item) in (int, slice):
+            used += 1
+        elif item is Ellipsis:
+            ellipses += 1
+        elif item is not None and not isinstance(item, bool):
+            used += item.ndim if item.dtype.kind == "b" else 1
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if ellipses > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    basic, adv = [], []
+    dim = 0
+    for item in items:
+        kind = type(item)
+        if kind is int:
+            size = shape[dim]
+            if not -size <= item < size:
+                raise _out_of_bounds(item, dim, size)
+            basic.append(item)
+            dim += 1
+        elif kind is slice:
+            if item.step is not None:
+                if item.step == 0:
+                    raise ValueError("slice step cannot be zero")
+                if item.step < 0:
+                    raise ValueError("step must be greater than zero")
+            basic.append(item)
+            adv.append(slice(None))
+            dim += 1
+        elif item is None:
+            basic.append(None)
+            adv.append(slice(None))
+        elif item is Ellipsis:
+            span = ndim - used
+            basic.extend([slice(None)] * span)
+            adv.extend([slice(None)] * span)
+            dim += span
+        elif kind is bool:
+            adv.append(item)
+            simple = False
+        elif item.dtype.kind == "b":
+            _check_mask(item, shape, dim)
+            basic.extend([slice(None)] * item.ndim)
+            adv.append(item)
+            dim += item.ndim
+        else:
+            _check_range(item, dim, shape[dim])
+            basic.append(slice(None))
+            adv.append(item)
+            dim += 1
+    if simple:
+        return (*basic, Ellipsis), None  # the Ellipsis keeps x[0, 0] a 0-d view
+    return tuple(basic), tuple(adv)
+
+
+def _check_mask(mask: Array, shape: tuple, dim: int) -> None:
+    for j, n in enumerate(mask.shape):
+        if n != shape[dim + j]:
+            raise IndexError(
+                f"The shape of the mask {list(mask.shape)} at index {j} does not match the shape "
+                f"of the indexed tensor {list(shape)} at index {dim + j}"
+            )
+
+
+def _indexed_shape(x: Array, basic: tuple, adv: tuple | None) -> tuple:
+    view = x[basic]
+    if adv is None:
+        return view.shape
+    xp = array_module(x)
+    return xp.broadcast_to(xp.zeros((), dtype=bool), view.shape)[adv].shape  # 1 byte/elem
+
+
+def _fit_value(value: Tensor, target: tuple, advanced: bool) -> Tensor:
+    """Return value shaped to broadcast onto target (leading 1s dropped), or PyTorch's error."""
+    shape = tuple(value.data.shape)
+    extra = len(shape) - len(target)
+    if extra > 0 and all(n == 1 for n in shape[:extra]):
+        shape = shape[extra:]
+        value = reshape(value, shape)
+    ok = len(shape) <= len(target)
+    if ok:
+        ok = all(v in (1, t) for v, t in zip(shape[::-1], target[::-1]))
+    if ok:
+        return value
+    if advanced:
+        raise RuntimeError(
+            f"shape mismatch: value tensor of shape {list(value.shape)} cannot be broadcast to "
+            f"indexing result of shape {list(target)}"
+        )
+    raise RuntimeError(
+        f"The expanded size of the tensor ({target[-1] if target else 0}) must match the "
+        f"existing size ({shape[-1]}) at non-singleton dimension {max(len(target) - 1, 0)}.  "
+        f"Target sizes: {list(target)}.  Tensor sizes: {list(value.shape)}"
+    )
+
+
+# -- public functions ------------------------------------------------------------------------
 def getitem(input: Tensor, index: Any) -> Tensor:
-    """Return input[index]. Mirrors ``torch.Tensor.__getitem__``."""
-    return GetItem.apply(input, _raw_index(index))
+    """Return input[index]: basic indices give a view, tensors and lists a gathered copy.
+
+    Mirrors ``torch.Tensor.__getitem__``. The gradient adds up over repeated indices.
+    """
+    basic, adv = parse_index(input.data.shape, index, array_module(input.data))
+    return GetItem.apply(input, basic, adv)
+
+
+def index_put_value(input: Tensor, index: Any, value: Any) -> Tensor:
+    """Return a copy of input with input[index] replaced by value (broadcast, cast to its dtype).
+
+    The functional form of ``input[index] = value`` (``Tensor.__setitem__`` writes it back).
+    Gradients: zero on the replaced region for input; gathered and summed to value's shape for
+    value.
+    """
+    basic, adv = parse_index(input.data.shape, index, array_module(input.data))
+    if isinstance(value, Tensor):
+        value = cast(value, input.dtype)
+        if value.data.ndim:
+            value = _fit_value(value, _indexed_shape(input.data, basic, adv), adv is not None)
+    elif not isinstance(value, (bool, int, float)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a {input.type()}")
+    return IndexPut.apply(input, value, basic, adv, False)
+
+
+def index_put(
+    input: Tensor, indices: tuple | list, values: Tensor, accumulate: bool = False
+) -> Tensor:
+    """Return input with values put (or added) at the positions of the index tensors.
+
+    Mirrors ``torch.index_put``: ``indices`` is a tuple of integer or bool tensors, one per
+    leading dim; with ``accumulate=True`` repeated positions add up.
+    """
+    if not isinstance(values, Tensor):
+        raise TypeError(
+            f"index_put(): argument 'values' (position 3) must be Tensor, not "
+            f"{type(values).__name__}"
+        )
+    for i, t in enumerate(indices):
+        if not isinstance(t, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 1, but got {type(t).__name__}"
+            )
+    if len(indices) > input.data.ndim:
+        raise IndexError(
+            f"too many indices for tensor of dimension {input.data.ndim} (got {len(indices)})"
+        )
+    if values.dtype is not input.dtype:
+        raise RuntimeError(
+            f"Index put requires the source and destination dtypes match, got "
+            f"{type_label(input)} for the destination and {type_label(values)} for the source."
+        )
+    basic, adv = parse_index(input.data.shape, tuple(indices), array_module(input.data))
+    if values.data.ndim:
+        values = _fit_value(values, _indexed_shape(input.data, basic, adv), True)
+    return IndexPut.apply(input, values, basic, adv, bool(accumulate))
+
+
+def type_label(t: Tensor) -> str:
+    """PyTorch's scalar-type name of a tensor for messages: 'Float', 'Long', ..."""
+    return t.type()[6:-6]  # 'ember.FloatTensor' -> 'Float'
+
+
+def _check_bool_mask(mask: Tensor, op: str) -> None:
+    if mask.data.dtype.kind != "b":
+        raise RuntimeError(
+            f"{op} only supports boolean masks, but got mask with dtype {_C_NAMES[mask.dtype.name]}"
+        )
+
+
+_C_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
+
+def broadcast_shape(a: tuple, b: tuple) -> tuple:
+    """Broadcast two shapes, raising PyTorch's error (tensor a, tensor b) when they clash."""
+    ndim = max(len(a), len(b))
+    a_full = (1,) * (ndim - len(a)) + tuple(a)
+    b_full = (1,) * (ndim - len(b)) + tuple(b)
+    out = []
+    for d, (m, n) in enumerate(zip(a_full, b_full)):
+        if m != n and m != 1 and n != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
+                f"non-singleton dimension {d}"
+            )
+        out.append(n if m == 1 else m)
+    return tuple(out)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """Return input with value where mask is True (mask broadcasts). Mirrors ``torch.masked_fill``.
+
+    ``value`` is a number or a 0-d tensor; a tensor value gets the sum of the masked gradient.
+    """
+    _check_bool_mask(mask, "masked_fill_")
+    if input.data.shape != mask.data.shape:
+        broadcast_shape(mask.data.shape, input.data.shape)
+    if isinstance(value, Tensor):
+        if value.data.ndim:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.data.ndim} dimension(s)."
+            )
+        value = cast(value, input.dtype)
+    return MaskedFill.apply(input, mask.data, value)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """Return the 1-D tensor of input's elements where mask (broadcast) is True.
+
+    Mirrors ``torch.masked_select``.
+    """
+    if mask.data.dtype.kind != "b":
+        raise RuntimeError("masked_select: expected BoolTensor for mask")
+    shape = broadcast_shape(mask.data.shape, input.data.shape)
+    xp = array_module(input.data)
+    if input.data.shape != shape:
+        input = broadcast_to(input, shape)
+    return GetItem.apply(input, ALL, (xp.broadcast_to(mask.data, shape),))
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """Return input with source's elements, in order, written where mask is True.
+
+    Mirrors ``torch.masked_scatter``.
+    """
+    if mask.data.dtype.kind != "b":
+        raise RuntimeError(
+            "masked_scatter_ only supports boolean masks, but got mask with dtype "
+            f"{type_label(mask)}"
+        )
+    if source.dtype is not input.dtype:
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got"
+            f"{type_label(input)} and {type_label(source)}"
+        )
+    shape = broadcast_shape(mask.data.shape, input.data.shape)
+    count = int(array_module(mask.data).broadcast_to(mask.data, shape).sum())
+    if source.data.size < count:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    return MaskedScatter.apply(input, mask.data, source)
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Return input's elements at index, treating input as 1-D. Mirrors ``torch.take``."""
+    if not isinstance(index, Tensor):
+        raise TypeError(
+            f"take(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}"
+        )
+    if index.data.dtype.name != "int64":
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {type_label(index)}")
+    numel = input.data.size
+    idx = index.data
+    if idx.size:
+        low, high = int(idx.min()), int(idx.max())
+        for bad in (low, high):
+            if not -numel <= bad < numel:
+                raise IndexError(
+                    f"out of range: tried to access index {bad} on a tensor of {numel} elements."
+                )
+    return GetItem.apply(reshape(input, -1), ALL, (idx,))
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:
+    """Return the indices of the nonzero elements, (n, ndim) int64. Mirrors ``torch.nonzero``.
+
+    With ``as_tuple=True``, one 1-D index tensor per dim (a 0-d input counts as 1-D).
+    """
+    data = input.data
+    xp = array_module(data)
+    if as_tuple:
+        found = xp.nonzero(data.reshape(-1) if data.ndim == 0 else data)
+        return tuple(Tensor(i.astype(xp.int64, copy=False)) for i in found)
+    if data.ndim == 0:
+        return Tensor(xp.zeros((int(data != 0), 0), dtype=xp.int64))
+    return Tensor(xp.stack(xp.nonzero(data), axis=1).astype(xp.int64, copy=False))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """Return the indices of the nonzero elements, (n, ndim) int64. Mirrors ``torch.argwhere``."""
+    return nonzero(input)
