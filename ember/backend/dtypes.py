@@ -9,6 +9,7 @@ Python scalars only raise the *category* (bool < integer < floating) of the resu
 from __future__ import annotations
 
 import builtins
+import math
 from typing import Any
 
 import ml_dtypes
@@ -128,8 +129,7 @@ def promote_types(a: DType, b: DType) -> DType:
     if a is b:
         return a
     if a.category != b.category:
-        high, low = (a, b) if a.category > b.category else (b, a)
-        return high
+        return a if a.category > b.category else b
     if a.category == 2:
         if {a.name, b.name} == {"float16", "bfloat16"}:
             return float32
@@ -188,7 +188,9 @@ class finfo:
     def __init__(self, dtype: DType | None = None) -> None:
         dtype = as_dtype(dtype)
         if not dtype.is_floating_point:
-            raise TypeError(f"torch.finfo() requires a floating point input type, got {dtype}")
+            raise TypeError(
+                f"finfo() requires a floating point input type. Use iinfo to handle '{dtype!r}'"
+            )
         info = ml_dtypes.finfo(dtype.np) if dtype is bfloat16 else np.finfo(dtype.np)
         self.dtype = dtype.name
         self.bits = dtype.itemsize * 8
@@ -197,7 +199,8 @@ class finfo:
         self.min = builtins.float(info.min)
         self.tiny = builtins.float(info.tiny)
         self.smallest_normal = self.tiny
-        self.resolution = builtins.float(info.resolution)
+        # PyTorch's resolution is 10**-floor(-log10(eps)): 0.01 for bfloat16, 0.001 for float16.
+        self.resolution = 10.0 ** -math.floor(-math.log10(self.eps))
 
     def __repr__(self) -> str:
         return (
@@ -213,17 +216,14 @@ class iinfo:
     def __init__(self, dtype: DType) -> None:
         dtype = as_dtype(dtype)
         if dtype.is_floating_point:
-            raise TypeError(f"torch.iinfo() requires an integer input type, got {dtype}")
-        if dtype is bool_:
-            self.bits, self.min, self.max = 8, 0, 1
-        else:
-            info = np.iinfo(dtype.np)
-            self.bits, self.min, self.max = (
-                info.bits,
-                builtins.int(info.min),
-                builtins.int(info.max),
+            raise TypeError(
+                f"iinfo() requires an integer input type. Use finfo to handle '{dtype!r}'"
             )
+        if dtype is bool_:
+            raise TypeError(f"{dtype!r} is not supported by iinfo")
+        info = np.iinfo(dtype.np)
+        self.bits, self.min, self.max = info.bits, builtins.int(info.min), builtins.int(info.max)
         self.dtype = dtype.name
 
     def __repr__(self) -> str:
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
