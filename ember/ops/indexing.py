@@ -13,7 +13,7 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
-from ember.ops.common import cast
+from ember.ops.common import as_tensor_arg, cast
 from ember.ops.shape import broadcast_to, reshape, sum_to
 from ember.tensor import Tensor
 
@@ -194,13 +194,50 @@ def _check_range(idx: Array, dim: int, size: int) -> None:
 def parse_index(shape: tuple, index: Any, xp: Any) -> tuple[tuple, tuple | None]:
     """Split a PyTorch index into (basic, advanced) NumPy indices, validated against shape."""
     items = index if type(index) is tuple else (index,)
-    simple = True
+    ndim = len(shape)
+    used = ellipses = 0
+    for item in items:  # the hot path: ints, slices, None and Ellipsis only
+        kind = type(item)
+        if kind is int or kind is slice:
+            used += 1
+        elif item is Ellipsis:
+            ellipses += 1
+        elif item is not None:
+            return _parse_advanced(shape, items, xp)
+    _check_counts(used, ellipses, ndim)
+    dim = 0
     for item in items:
-        if type(item) not in _BASIC_TYPES:
-            simple = False
-            break
-    if not simple:
-        items = tuple(_to_item(item, xp) for item in items)
+        kind = type(item)
+        if kind is int:
+            size = shape[dim]
+            if not -size <= item < size:
+                raise _out_of_bounds(item, dim, size)
+            dim += 1
+        elif kind is slice:
+            if item.step is not None and item.step <= 0:
+                _bad_step(item.step)
+            dim += 1
+        elif item is Ellipsis:
+            dim += ndim - used
+    return (items if ellipses else (*items, Ellipsis)), None  # "..." keeps x[0, 0] a 0-d view
+
+
+def _check_counts(used: int, ellipses: int, ndim: int) -> None:
+    if used > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    if ellipses > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+
+
+def _bad_step(step: int) -> None:
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    raise ValueError("step must be greater than zero")
+
+
+def _parse_advanced(shape: tuple, items: tuple, xp: Any) -> tuple[tuple, tuple | None]:
+    # One walk over the entries, kept whole (~50 lines) so the dim bookkeeping reads in one go.
+    items = tuple(_to_item(item, xp) for item in items)
     ndim = len(shape)
     used, ellipses = 0, 0
     for item in items:
@@ -210,10 +247,8 @@ def parse_index(shape: tuple, index: Any, xp: Any) -> tuple[tuple, tuple | None]
             ellipses += 1
         elif item is not None and not isinstance(item, bool):
             used += item.ndim if item.dtype.kind == "b" else 1
-    if used > ndim:
-        raise IndexError(f"too many indices for tensor of dimension {ndim}")
-    if ellipses > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
+    _check_counts(used, ellipses, ndim)
+    simple = True
     basic, adv = [], []
     dim = 0
     for item in items:
@@ -225,11 +260,8 @@ def parse_index(shape: tuple, index: Any, xp: Any) -> tuple[tuple, tuple | None]
             basic.append(item)
             dim += 1
         elif kind is slice:
-            if item.step is not None:
-                if item.step == 0:
-                    raise ValueError("slice step cannot be zero")
-                if item.step < 0:
-                    raise ValueError("step must be greater than zero")
+            if item.step is not None and item.step <= 0:
+                _bad_step(item.step)
             basic.append(item)
             adv.append(slice(None))
             dim += 1
@@ -249,13 +281,15 @@ def parse_index(shape: tuple, index: Any, xp: Any) -> tuple[tuple, tuple | None]
             basic.extend([slice(None)] * item.ndim)
             adv.append(item)
             dim += item.ndim
+            simple = False
         else:
             _check_range(item, dim, shape[dim])
             basic.append(slice(None))
             adv.append(item)
             dim += 1
-    if simple:
-        return (*basic, Ellipsis), None  # the Ellipsis keeps x[0, 0] a 0-d view
+            simple = False
+    if simple:  # only 0-d integer tensors (now ints) besides basic entries: a view after all
+        return (*basic, Ellipsis), None
     return tuple(basic), tuple(adv)
 
 
@@ -318,12 +352,10 @@ def index_put_value(input: Tensor, index: Any, value: Any) -> Tensor:
     value.
     """
     basic, adv = parse_index(input.data.shape, index, array_module(input.data))
-    if isinstance(value, Tensor):
-        value = cast(value, input.dtype)
+    if not isinstance(value, (bool, int, float)):
+        value = cast(as_tensor_arg(value), input.dtype)  # a Tensor, or a list / array of numbers
         if value.data.ndim:
             value = _fit_value(value, _indexed_shape(input.data, basic, adv), adv is not None)
-    elif not isinstance(value, (bool, int, float)):
-        raise TypeError(f"can't assign a {type(value).__name__} to a {input.type()}")
     return IndexPut.apply(input, value, basic, adv, False)
 
 

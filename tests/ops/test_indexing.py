@@ -156,6 +156,15 @@ def test_setitem_int_and_dtype_cast():
     assert_same(e, t)
 
 
+def test_setitem_list_value():
+    e, t = ember.zeros(2, 3), torch.zeros(2, 3)
+    e[0] = [1.0, 2.0, 3.0]
+    t[0] = torch.tensor([1.0, 2.0, 3.0])
+    e[:, 1] = np.array([7, 8])
+    t[:, 1] = torch.tensor([7, 8])
+    assert_same(e, t)
+
+
 def test_setitem_leaf_requiring_grad_refuses():
     x = ember.zeros(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
