@@ -15,14 +15,14 @@ from ember.backend import Array, array_module
 from ember.ops.common import shape_arg, wrap_dim
 from ember.ops.elementwise import clone
 from ember.ops.shape import (
-    DiagonalScatter,
     Reshape,
-    _dim_list,
     reshape,
     sum_to,
     transpose,
+    wrap_dim_list,
 )
-from ember.ops.shape import diagonal as _diagonal  # diag's argument shadows the name
+from ember.ops.strided import DiagonalScatter
+from ember.ops.strided import diagonal as _diagonal  # diag's argument shadows the name
 from ember.tensor import Tensor
 
 __all__ = [
@@ -233,7 +233,7 @@ def _repeat_indices(repeats: Tensor) -> Tensor:
 def flip(input: Tensor, *dims: Any) -> Tensor:
     """Reverse the order of elements along dims (a copy). Mirrors ``torch.flip``."""
     dims = dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims
-    return Flip.apply(input, _dim_list(tuple(dims), input.data.ndim))
+    return Flip.apply(input, wrap_dim_list(tuple(dims), input.data.ndim))
 
 
 def fliplr(input: Tensor) -> Tensor:

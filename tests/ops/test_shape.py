@@ -1,5 +1,5 @@
-"""Shape, view, join/split and rearranging ops against PyTorch (ember/ops/shape.py, join.py,
-rearrange.py): values, dtypes, gradients, views, errors."""
+"""Shape, view, join/split and rearranging ops against PyTorch (ember/ops/shape.py, strided.py,
+join.py, rearrange.py): values, dtypes, gradients, views, errors."""
 
 import re
 
@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ember
-from ember.ops import join, rearrange
+from ember.ops import join, rearrange, strided
 from tests.helpers import assert_same, check_gradcheck, check_op
 
-# join.py and rearrange.py are new modules: until ember/ops/__init__.py star-imports them,
-# expose their functions where ember.X and the Tensor methods look them up.
-for _module in (join, rearrange):
+# join.py, rearrange.py and strided.py are new modules: until ember/ops/__init__.py star-imports
+# them, expose their functions where ember.X and the Tensor methods look them up.
+for _module in (join, rearrange, strided):
     for _name in _module.__all__:
         for _namespace in (ember, ember.ops):
             if not hasattr(_namespace, _name):
@@ -519,3 +519,29 @@ def test_broadcast_shapes_errors_hypothesis(shapes):
             ember.broadcast_shapes(*shapes)
     else:
         assert tuple(ember.broadcast_shapes(*shapes)) == tuple(expected)
+
+
+def test_view_agrees_with_torch_on_strided_layouts():
+    """view succeeds exactly when torch's does (permuted, sliced, expanded), and never copies."""
+    rng = np.random.default_rng(0)
+    for _ in range(150):
+        shape = tuple(int(n) for n in rng.integers(1, 4, size=rng.integers(1, 4)))
+        a = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+        perm = tuple(int(d) for d in rng.permutation(len(shape)))
+        pair = [ember.tensor(a).permute(perm), torch.tensor(a).permute(perm)]
+        if rng.random() < 0.3 and shape[perm[0]] > 1:
+            pair = [v[1:] for v in pair]
+        if rng.random() < 0.3:
+            pair = [v.unsqueeze(1).expand(v.shape[0], 2, *v.shape[1:]) for v in pair]
+        e, t = pair
+        dims = list(t.shape)
+        for target in [(-1,), tuple(dims[::-1]), (dims[0], -1), (*dims, 1), (1, *dims)]:
+            try:
+                expected = t.view(target)
+            except RuntimeError:
+                with pytest.raises(RuntimeError, match="view size is not compatible"):
+                    e.view(target)
+                continue
+            out = e.view(target)
+            assert np.shares_memory(out.data, e.data)
+            assert_same(out, expected)
