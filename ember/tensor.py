@@ -1116,6 +1116,18 @@ class Tensor:
     def sum_to_size(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.sum_to_size(self, *args, **kwargs)
 
+    def rot90(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.rot90(self, *args, **kwargs)
+
+    def hsplit(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.hsplit(self, *args, **kwargs)
+
+    def vsplit(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.vsplit(self, *args, **kwargs)
+
+    def dsplit(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.dsplit(self, *args, **kwargs)
+
     # -- Indexing, sorting and counting (ops/indexing.py, ops/sorting.py) ----------------------
     def index_select(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.index_select(self, *args, **kwargs)

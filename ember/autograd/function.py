@@ -211,6 +211,11 @@ def _wrap(array: Any, args: tuple) -> Tensor:
     if base is None:
         out._version = [0]
         return out
+    while not isinstance(base, ARRAY_TYPES):  # as_strided views hide the array one level down
+        base = getattr(base, "base", None)
+        if base is None:
+            out._version = [0]
+            return out
     for arg in args:  # a view: share the version counter of the input it aliases
         if isinstance(arg, Tensor) and (base is arg.data or base is arg.data.base):
             out._version = arg._version

@@ -4,16 +4,43 @@ Each module lists its public functions in ``__all__``; this package re-exports t
 only them: its own ``__all__`` is their union), and ``ember`` re-exports this package.
 """
 
-from ember.ops import creation, device, elementwise, indexing, inplace, linalg, reduction, shape
+from ember.ops import (
+    creation,
+    device,
+    elementwise,
+    indexing,
+    inplace,
+    join,
+    linalg,
+    rearrange,
+    reduction,
+    shape,
+    strided,
+)
 from ember.ops.common import result_type
 from ember.ops.creation import *
 from ember.ops.device import *
 from ember.ops.elementwise import *
 from ember.ops.indexing import *
 from ember.ops.inplace import *
+from ember.ops.join import *
 from ember.ops.linalg import *
+from ember.ops.rearrange import *
 from ember.ops.reduction import *
 from ember.ops.shape import *
+from ember.ops.strided import *
 
-_MODULES = (creation, device, elementwise, indexing, inplace, linalg, reduction, shape)
+_MODULES = (
+    creation,
+    device,
+    elementwise,
+    indexing,
+    inplace,
+    join,
+    linalg,
+    rearrange,
+    reduction,
+    shape,
+    strided,
+)
 __all__ = ["result_type", *(name for module in _MODULES for name in module.__all__)]

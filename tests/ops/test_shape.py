@@ -11,17 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ember
-from ember.ops import join, rearrange, strided
 from tests.helpers import assert_same, check_gradcheck, check_op
-
-# join.py, rearrange.py and strided.py are new modules: until ember/ops/__init__.py star-imports
-# them, expose their functions where ember.X and the Tensor methods look them up.
-for _module in (join, rearrange, strided):
-    for _name in _module.__all__:
-        for _namespace in (ember, ember.ops):
-            if not hasattr(_namespace, _name):
-                setattr(_namespace, _name, getattr(_module, _name))
-
 
 # -- values, dtypes and gradients against PyTorch -------------------------------------------
 # (id, fn(m, *xs), input shapes); every case also runs under gradcheck below.
