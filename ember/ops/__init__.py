@@ -14,7 +14,9 @@ from ember.ops import (
     linalg,
     rearrange,
     reduction,
+    scatter,
     shape,
+    sorting,
     strided,
 )
 from ember.ops.common import result_type
@@ -27,7 +29,9 @@ from ember.ops.join import *
 from ember.ops.linalg import *
 from ember.ops.rearrange import *
 from ember.ops.reduction import *
+from ember.ops.scatter import *
 from ember.ops.shape import *
+from ember.ops.sorting import *
 from ember.ops.strided import *
 
 _MODULES = (
@@ -40,7 +44,9 @@ _MODULES = (
     linalg,
     rearrange,
     reduction,
+    scatter,
     shape,
+    sorting,
     strided,
 )
 __all__ = ["result_type", *(name for module in _MODULES for name in module.__all__)]

@@ -448,7 +448,7 @@ def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tenso
     return inplace(input, lambda t: _indexing().index_copy(t, dim, index, source), "index_copy_")
 
 
-def scatter_(input: Tensor, dim: int, index: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+def scatter_(input: Tensor, dim: int, index: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: D417
     """In-place ``scatter``. Mirrors ``torch.Tensor.scatter_``."""
     return inplace(input, lambda t: _indexing().scatter(t, dim, index, *args, **kwargs), "scatter_")
 
@@ -485,7 +485,7 @@ def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
 
 
 def _indexing() -> Any:
-    """The indexing module, looked up at call time (it sits beside this one)."""
-    from ember.ops import indexing
+    """The ops package, looked up at call time (indexing and scatter sit beside this module)."""
+    from ember import ops
 
-    return indexing
+    return ops
