@@ -63,11 +63,12 @@ def scalar_name(x: Tensor) -> str:
 
 
 def matmul_arrays(x: Array, y: Array) -> Array:
-    """xp.matmul, accumulating float16/bfloat16 in float32 as PyTorch's CPU kernels do."""
-    xp = array_module(x)
-    if x.dtype.itemsize == 2 and x.dtype.kind in "fV":
-        return xp.matmul(x.astype(xp.float32), y.astype(xp.float32)).astype(x.dtype)
-    return xp.matmul(x, y)
+    """Return x @ y in one BLAS call; float16/bfloat16 accumulate in float32, as in PyTorch."""
+    dtype = x.dtype
+    if dtype.itemsize == 2 and dtype.kind in "fV":
+        xp = array_module(x)
+        return xp.matmul(x.astype(xp.float32), y.astype(xp.float32)).astype(dtype)
+    return x @ y
 
 
 class MatMul(Function):

@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import ember
 import ember.linalg
@@ -77,6 +80,19 @@ def test_matmul(shapes):
 @pytest.mark.parametrize("shapes", MATMUL_SHAPES)
 def test_matmul_gradcheck(shapes):
     check_gradcheck(lambda m, x, y: m.matmul(x, y), *shapes)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    batch=mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+    sizes=st.tuples(*[st.integers(1, 4)] * 3),
+    vectors=st.tuples(st.booleans(), st.booleans()),
+)
+def test_matmul_hypothesis(batch, sizes, vectors):
+    m, k, n = sizes
+    x_shape = (k,) if vectors[0] else (*batch.input_shapes[0], m, k)
+    y_shape = (k,) if vectors[1] else (*batch.input_shapes[1], k, n)
+    check_op(lambda m, x, y: m.matmul(x, y), x_shape, y_shape)
 
 
 def test_matmul_noncontiguous():
