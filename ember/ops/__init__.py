@@ -4,21 +4,8 @@ Each module lists its public functions in ``__all__``; this package re-exports t
 only them: its own ``__all__`` is their union), and ``ember`` re-exports this package.
 """
 
-from ember.ops import (
-    creation,
-    device,
-    elementwise,
-    indexing,
-    inplace,
-    join,
-    linalg,
-    rearrange,
-    reduction,
-    scatter,
-    shape,
-    sorting,
-    strided,
-)
+import sys
+
 from ember.ops.common import result_type
 from ember.ops.creation import *
 from ember.ops.device import *
@@ -35,18 +22,23 @@ from ember.ops.sorting import *
 from ember.ops.strided import *
 
 _MODULES = (
-    creation,
-    device,
-    elementwise,
-    indexing,
-    inplace,
-    join,
-    linalg,
-    rearrange,
-    reduction,
-    scatter,
-    shape,
-    sorting,
-    strided,
+    "creation",
+    "device",
+    "elementwise",
+    "indexing",
+    "inplace",
+    "join",
+    "linalg",
+    "rearrange",
+    "reduction",
+    "scatter",
+    "shape",
+    "sorting",
+    "strided",
 )
-__all__ = ["result_type", *(name for module in _MODULES for name in module.__all__)]
+# Module names such as `scatter` are shadowed by functions of the same name; read __all__ from
+# sys.modules instead.
+__all__ = [
+    "result_type",
+    *(name for module in _MODULES for name in sys.modules[f"ember.ops.{module}"].__all__),
+]
