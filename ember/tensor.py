@@ -142,7 +142,14 @@ class Tensor:
 
     def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         """Return the strides in elements. Mirrors ``torch.Tensor.stride``."""
-        strides = tuple(s // self.data.itemsize for s in self.data.strides)
+        if self.data.size == 0:  # PyTorch reports contiguous strides for empty tensors
+            acc, rev = 1, []
+            for n in reversed(self.data.shape):
+                rev.append(acc)
+                acc *= max(n, 1)
+            strides = tuple(reversed(rev))
+        else:
+            strides = tuple(s // self.data.itemsize for s in self.data.strides)
         return strides if dim is None else strides[_wrap_dim(dim, self.data.ndim, "stride")]
 
     def is_contiguous(self) -> bool:
@@ -1127,6 +1134,12 @@ class Tensor:
 
     def dsplit(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.dsplit(self, *args, **kwargs)
+
+    def bernoulli(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.bernoulli(self, *args, **kwargs)
+
+    def multinomial(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.multinomial(self, *args, **kwargs)
 
     # -- Indexing, sorting and counting (ops/indexing.py, ops/sorting.py) ----------------------
     def index_select(self, *args: Any, **kwargs: Any) -> Any:

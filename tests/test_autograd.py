@@ -45,7 +45,9 @@ def test_backward_with_gradient_argument():
 
 def test_backward_nonscalar_without_gradient_raises():
     ex, _ = pair(2, 3)
-    with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar outputs"):
+    with pytest.raises(
+        RuntimeError, match="grad can be implicitly created only for scalar outputs"
+    ):
         (ex * 2).backward()
 
 
@@ -210,8 +212,10 @@ def test_second_derivative_through_broadcast():
 
 
 def test_gradcheck_and_gradgradcheck():
-    x = ember.randn(3, dtype=ember.float64, requires_grad=True) if hasattr(ember, "randn") else (
-        ember.tensor(RNG.standard_normal(3), requires_grad=True)
+    x = (
+        ember.randn(3, dtype=ember.float64, requires_grad=True)
+        if hasattr(ember, "randn")
+        else (ember.tensor(RNG.standard_normal(3), requires_grad=True))
     )
     assert ember.autograd.gradcheck(lambda a: (a * a).tanh() * a.exp(), (x,))
     assert ember.autograd.gradgradcheck(lambda a: (a * a).tanh() * a.exp(), (x,))
@@ -482,7 +486,9 @@ def test_views_share_version_counter():
 
 def test_inplace_dtype_rules():
     x = ember.tensor([1, 2])
-    with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
+    with pytest.raises(
+        RuntimeError, match="result type Float can't be cast to the desired output type Long"
+    ):
         x.add_(1.5)
     y = ember.tensor([1.0, 2.0])
     y.add_(ember.tensor([1.0, 1.0], dtype=ember.float64))

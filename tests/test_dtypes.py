@@ -70,14 +70,9 @@ def test_add_dtype_matches_torch(a, b):
 
 # NumPy computes bfloat16 (ml_dtypes) times a Python float in float32: ops.common.promote has
 # to keep such results in bfloat16 (reported to the owner of ops/common.py).
-BF16_SCALAR_BUG = pytest.mark.xfail(reason="bfloat16 * Python float gives float32", strict=False)
 
 
-SCALAR_CASES = [
-    pytest.param(n, s, marks=BF16_SCALAR_BUG) if (n, s) == ("bfloat16", 1.5) else (n, s)
-    for n in NAMES
-    for s in (True, 3, 1.5)
-]
+SCALAR_CASES = [(n, s) for n in NAMES for s in (True, 3, 1.5)]
 
 
 @pytest.mark.parametrize("name, scalar", SCALAR_CASES)
@@ -88,9 +83,7 @@ def test_tensor_with_python_scalar_dtype(name, scalar):
     assert dtype_name((scalar + e).dtype) == dtype_name((scalar + t).dtype)
 
 
-@pytest.mark.parametrize(
-    "default", ["float64", "float16", pytest.param("bfloat16", marks=BF16_SCALAR_BUG), "float32"]
-)
+@pytest.mark.parametrize("default", ["float64", "float16", "bfloat16", "float32"])
 def test_default_dtype_effects(default):
     for m in (ember, torch):
         m.set_default_dtype(getattr(m, default))

@@ -125,9 +125,9 @@ def _needed(order: list, targets: list[Tensor]) -> set:
     wanted = {t.grad_fn if t.grad_fn is not None else t for t in targets}
     needed = set()
     for node in reversed(order):
-        if node in wanted or (type(node) is Context and any(
-            e is not None and e[0] in needed for e in node.next_edges
-        )):
+        if node in wanted or (
+            type(node) is Context and any(e is not None and e[0] in needed for e in node.next_edges)
+        ):
             needed.add(node)
     return needed
 

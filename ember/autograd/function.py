@@ -72,7 +72,7 @@ class Context:
 
     def mark_non_differentiable(self, *outputs: Any) -> None:
         """Mark outputs (arrays or Tensors) that get no gradient, such as argmax indices."""
-        self._non_differentiable = {id(getattr(o, "data", o)) for o in outputs}
+        self._non_differentiable = {id(o.data if isinstance(o, Tensor) else o) for o in outputs}
 
     def set_materialize_grads(self, value: bool) -> None:
         """Choose whether missing output gradients reach backward as zeros (default) or None."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ember.backend import ensure_array
+from ember.backend import array_module, ensure_array
 from ember.backend.dtypes import (
     DType,
     from_numpy_dtype,
@@ -68,15 +68,20 @@ def promote(x: Any, y: Any) -> tuple[Any, Any]:
             if x.data.dtype == y.data.dtype:
                 return x, y
         elif isinstance(y, (bool, int, float)):
-            if x.data.dtype.kind in _FLOAT_KINDS:
+            kind = x.data.dtype.kind
+            if kind == "f":
                 return x, y
+            if kind == "V":  # NumPy does not treat scalars as weak for ml_dtypes' bfloat16
+                return x, _bfloat16_scalar(x, y)
         else:
             y = as_tensor_arg(y)
     elif isinstance(y, Tensor):
         if not isinstance(x, (bool, int, float)):
             x = as_tensor_arg(x)
-        elif y.data.dtype.kind in _FLOAT_KINDS:
+        elif y.data.dtype.kind == "f":
             return x, y
+        elif y.data.dtype.kind == "V":
+            return _bfloat16_scalar(y, x), y
     else:
         x, y = as_tensor_arg(x), as_tensor_arg(y)
     dtype = result_type(x, y)
@@ -84,7 +89,21 @@ def promote(x: Any, y: Any) -> tuple[Any, Any]:
         x = cast(x, dtype)
     if isinstance(y, Tensor):
         y = cast(y, dtype)
+    if dtype.np.kind == "V":  # a bfloat16 result: keep scalars from promoting it to float32
+        if not isinstance(x, Tensor):
+            x = _bfloat16_scalar(y, x)
+        elif not isinstance(y, Tensor):
+            y = _bfloat16_scalar(x, y)
     return x, y
+
+
+def _bfloat16_scalar(like: Tensor, value: Any) -> Any:
+    """A Python scalar as a 0-d bfloat16 array, so bfloat16 ops stay bfloat16.
+
+    Differences from PyTorch: the scalar is rounded to bfloat16 first, where PyTorch computes
+    in float32 and rounds the result.
+    """
+    return array_module(like.data).asarray(value, dtype=like.data.dtype)
 
 
 def to_float(x: Tensor) -> Tensor:
@@ -119,10 +138,8 @@ def wrap_dims(dims: int | Sequence[int] | None, ndim: int, op: str = "") -> tupl
 
 def shape_arg(args: tuple) -> tuple[int, ...]:
     """Read a shape given as ints or as one sequence (``zeros(2, 3)`` and ``zeros((2, 3))``)."""
-    if (
-        (len(args) == 1
-        and isinstance(args[0], (tuple, list, Tensor)))
-        or (len(args) == 1 and hasattr(args[0], "__len__"))
+    if (len(args) == 1 and isinstance(args[0], (tuple, list, Tensor))) or (
+        len(args) == 1 and hasattr(args[0], "__len__")
     ):
         args = tuple(args[0])
     return tuple(int(a) for a in args)
