@@ -104,7 +104,7 @@ def check_broadcast(*operands: Any) -> None:
     """Raise PyTorch's RuntimeError when the operands' shapes do not broadcast together."""
     error = broadcast_error(*operands)
     if error is not None:
-        raise error
+        raise error from None  # called on NumPy's error path: hide NumPy's traceback
 
 
 def apply_broadcasting(fn: Any, *args: Any) -> Any:

@@ -171,14 +171,15 @@ def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
 
 
 def _check_bool_sub(input: Any, other: Any) -> None:
-    a = isinstance(input, Tensor) and input.data.dtype.kind == "b"
-    b = isinstance(other, Tensor) and other.data.dtype.kind == "b"
+    """PyTorch refuses ``-`` with a bool operand (a bool tensor or a Python bool)."""
+    a = isinstance(input, bool) or (isinstance(input, Tensor) and input.data.dtype.kind == "b")
+    b = isinstance(other, bool) or (isinstance(other, Tensor) and other.data.dtype.kind == "b")
+    if a and b:
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. "
+            "Use the `^` or `logical_xor()` operator instead."
+        )
     if a or b:
-        if (a or isinstance(input, bool)) and (b or isinstance(other, bool)):
-            raise RuntimeError(
-                "Subtraction, the `-` operator, with two bool tensors is not supported. "
-                "Use the `^` or `logical_xor()` operator instead."
-            )
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -237,8 +238,11 @@ class DivRounded(Function):
         return sum_to(zero, x_shape), sum_to(zero, y_shape), None
 
 
-def _check_int_divisor(other: Any) -> None:
-    """PyTorch raises for an integer division by zero (floats give inf/NaN)."""
+def _check_integer_division(kernel: str, input: Any, other: Any) -> None:
+    """PyTorch has no bool kernel, and raises for an integer division by zero (not inf/NaN)."""
+    t = input if isinstance(input, Tensor) else other
+    if t.data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
     if isinstance(other, Tensor):
         if bool((other.data == 0).any()):
             raise RuntimeError("ZeroDivisionError")
@@ -260,7 +264,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         )
     input, other = promote(input, other)
     if not _is_float(input, other):
-        _check_int_divisor(other)
+        _check_integer_division(f"div_{rounding_mode}_cpu", input, other)
     return apply_broadcasting(DivRounded, input, other, rounding_mode)
 
 
@@ -317,7 +321,7 @@ def fmod(input: Any, other: Any) -> Tensor:
     """Return the remainder of division with the sign of the dividend. Mirrors ``torch.fmod``."""
     input, other = promote(input, other)
     if not _is_float(input, other):
-        _check_int_divisor(other)
+        _check_integer_division("fmod_cpu", input, other)
     return apply_broadcasting(Fmod, input, other)
 
 
@@ -328,7 +332,7 @@ def remainder(input: Any, other: Any) -> Tensor:
     """
     input, other = promote(input, other)
     if not _is_float(input, other):
-        _check_int_divisor(other)
+        _check_integer_division("remainder_cpu", input, other)
     return apply_broadcasting(Remainder, input, other)
 
 
@@ -417,15 +421,17 @@ def pow(input: Any, exponent: Any) -> Tensor:
     if isinstance(input, Tensor):
         if isinstance(exponent, (int, float)):
             input, exponent = promote(input, exponent)
+            if input.data.dtype.kind == "b":  # bool ** True or False: PyTorch's special cases
+                return clone(input) if exponent else Tensor(input.data | True)
             if exponent < 0 and not input.dtype.is_floating_point:
                 raise RuntimeError("Integers to negative integer powers are not allowed.")
             return PowScalar.apply(input, exponent)
     elif isinstance(input, (int, float)) and isinstance(exponent, Tensor):
         exponent, input = promote(exponent, input)
+        _no_bool("pow", exponent)
         return RPowScalar.apply(exponent, input)
     input, exponent = promote(input, exponent)
-    if input.data.dtype.kind == "b":
-        raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+    _no_bool("pow", input)
     return apply_broadcasting(Pow, input, exponent)
 
 
@@ -586,6 +592,20 @@ class Round(_Stepwise):
         return grad * 0, None
 
 
+class Frac(Function):
+    """x - trunc(x); d/dx = 1. frac(inf) is NaN, silently."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> Array:
+        xp = array_module(x)
+        with _quiet(xp):
+            return x - xp.trunc(x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return grad
+
+
 def _stepwise(cls: type, kernel: str, input: Tensor) -> Tensor:
     _no_bool(kernel, input)
     if not is_float_array(input.data):
@@ -627,7 +647,7 @@ def frac(input: Tensor) -> Tensor:
     """Return the fractional part, input - trunc(input). Mirrors ``torch.frac``."""
     if not is_float_array(input.data):
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{type_name(input)}'")
-    return input - trunc(input)
+    return Frac.apply(input)
 
 
 sgn, fix = sign, trunc
