@@ -121,25 +121,25 @@ def _unpack(ctx: Context, entry: tuple) -> Tensor | None:
     return value  # a constant
 
 
-def _save(ctx: Context, args: tuple, outputs: tuple) -> None:
+def _save(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
     entries = []
     for value in ctx._to_save:
         if value is None:
             entries.append((2, None, 0, None, 0))
             continue
         array = value.data if isinstance(value, Tensor) else value
-        entries.append(_saved_entry(array, args, outputs))
+        entries.append(_saved_entry(array, args, outputs, raws))
     ctx._saved = entries
     ctx._to_save = None
 
 
-def _saved_entry(array: Any, args: tuple, outputs: tuple) -> tuple:
+def _saved_entry(array: Any, args: tuple, outputs: tuple, raws: tuple) -> tuple:
     for arg in args:
         if isinstance(arg, Tensor) and arg.data is array:
             return (0, arg, arg._version[0], arg._version, arg._output_nr)
     for i, out in enumerate(outputs):
-        if out.data is array:
-            return (1, array, out._version[0], out._version, i)
+        if out.data is array or raws[i] is array:  # raws: before scalars became arrays
+            return (1, out.data, out._version[0], out._version, i)
     if isinstance(array, ARRAY_TYPES):
         return (2, Tensor(array), 0, None, 0)
     return (2, array, 0, None, 0)  # a Python scalar stays one
@@ -187,11 +187,11 @@ def _apply(cls: type, forward: Any, args: tuple) -> Any:
     if type(raw) is tuple:
         outputs = tuple(_wrap(o, args) for o in raw)
         if record:
-            _record(ctx, args, outputs)
+            _record(ctx, args, outputs, raw)
         return outputs
     out = _wrap(raw, args)
     if record:
-        _record(ctx, args, (out,))
+        _record(ctx, args, (out,), (raw,))
     return out
 
 
@@ -225,7 +225,7 @@ def _wrap(array: Any, args: tuple) -> Tensor:
     return out
 
 
-def _record(ctx: Context, args: tuple, outputs: tuple) -> None:
+def _record(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
     ctx.next_edges = tuple(
         (arg.grad_fn or arg, arg._output_nr)
         if isinstance(arg, Tensor) and arg._requires_grad
@@ -239,7 +239,7 @@ def _record(ctx: Context, args: tuple, outputs: tuple) -> None:
     if len(outputs) > 1:
         ctx.output_meta = tuple((o.shape, o.dtype, o._requires_grad) for o in outputs)
     if ctx._to_save is not None:
-        _save(ctx, args, outputs)
+        _save(ctx, args, outputs, raws)
 
 
 class TensorFunction(Function):
