@@ -89,11 +89,20 @@ def clamp(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     dtype = result_type(input, min, max)
     input = cast(input, dtype)
-    if isinstance(min, Tensor):
-        min = cast(min, dtype)
-    if isinstance(max, Tensor):
-        max = cast(max, dtype)
+    min, max = _bound(min, dtype, input), _bound(max, dtype, input)
     return apply_broadcasting(Clamp, input, min, max)
+
+
+def _bound(value: Any, dtype: Any, like: Tensor) -> Any:
+    """Return a clamp bound in the result dtype: a number stays a number, except for bfloat16.
+
+    NumPy would promote bfloat16 with a Python float to float32 (no weak scalars for ml_dtypes).
+    """
+    if isinstance(value, Tensor):
+        return cast(value, dtype)
+    if value is not None and dtype.np.kind == "V":
+        return array_module(like.data).asarray(value, dtype=dtype.np)
+    return value
 
 
 def clamp_min(input: Tensor, min: Any) -> Tensor:
@@ -301,6 +310,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     if not is_float_array(input.data):
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"
         raise NotImplementedError(f"\"{kernel}\" not implemented for '{type_name(input)}'")
+    if not isinstance(weight, Tensor) and input.data.dtype.kind == "V":
+        weight = _bound(weight, input.dtype, input)  # keep bfloat16 bfloat16
     return apply_broadcasting(Lerp, input, end, weight)
 
 

@@ -129,7 +129,10 @@ def test_clamp_dtypes():
     run_both(lambda m, x: m.clamp(x, min=m.tensor(2.5)), (ints, "int64"))
     run_both(lambda m, x: m.clamp_min(x, 0), (ints, "int8"))
     run_both(lambda m, x: m.clamp(x, 0, 1), (np.array([True, False]), "bool"))
-    run_both(lambda m, x: m.clamp(x, -0.5, 0.5), (np.array([-1.0, 0.25, 3.0]), "float16"))
+    for dtype in ("float16", "bfloat16"):
+        run_both(lambda m, x: m.clamp(x, -0.5, 0.5), (np.array([-1.0, 0.25, 3.0]), dtype))
+        run_both(lambda m, x: m.lerp(x, x * 2, 0.3), (np.array([-1.0, 0.25, 3.0]), dtype))
+        run_both(lambda m, x: m.where(x > 0, x, 0.5), (np.array([-1.0, 0.25, 3.0]), dtype))
 
 
 def test_clamp_errors():

@@ -93,10 +93,8 @@ def test_integer_inputs_follow_default_dtype():
 def test_unary_dtypes(name, dtype):
     low, high = UNARY[name]
     tol = {"float16": 2e-3, "bfloat16": 2e-2, "float64": 1e-10}[dtype]
-    # bfloat16: forward only, since NumPy turns bfloat16 * python float into float32 (backward
-    # formulas scale by constants); see the note on promote in the elementwise report
     check_op(lambda m, x: getattr(m, name)(x), (7,), low=low, high=high, dtype=dtype,
-             rtol=tol, atol=tol, grad=dtype != "bfloat16")  # fmt: skip
+             rtol=tol, atol=tol)  # fmt: skip
 
 
 EDGE = np.array([0.0, -0.0, 1.0, -1.0, 2.0, -2.0, np.inf, -np.inf, np.nan, 1e-30, 100.0, -100.0])
