@@ -43,7 +43,7 @@ class Size(tuple):
 
 
 class RemovableHandle:
-    """A handle whose ``remove()`` unregisters a hook. Mirrors ``torch.utils.hooks.RemovableHandle``."""
+    """A handle whose ``remove()`` unregisters a hook. Mirrors PyTorch's ``RemovableHandle``."""
 
     __slots__ = ("_hook", "_hooks")
 
@@ -189,7 +189,7 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Set ``requires_grad`` in place and return self. Mirrors ``torch.Tensor.requires_grad_``."""
+        """Set ``requires_grad`` in place and return self. Mirrors ``Tensor.requires_grad_``."""
         if self.grad_fn is not None:
             if not requires_grad:
                 raise RuntimeError(_NOT_LEAF)
@@ -268,7 +268,7 @@ class Tensor:
         create_graph: bool = False,
         inputs: Any = None,
     ) -> None:
-        """Accumulate d(self)/d(leaf) into each leaf's ``grad``. Mirrors ``torch.Tensor.backward``."""
+        """Accumulate d(self)/d(leaf) into each leaf's ``grad``. Mirrors ``Tensor.backward``."""
         from ember.autograd.engine import backward  # engine sits above ops; imported late
 
         backward(self, gradient, retain_graph, create_graph, inputs=inputs)

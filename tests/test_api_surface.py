@@ -65,9 +65,9 @@ def _delegating_methods():
     tree = ast.parse(inspect.getsource(ember.tensor))
     found = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if node.value.id == "_ops":
-                found.append(node.attr)
+        is_attr = isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+        if is_attr and node.value.id == "_ops":
+            found.append(node.attr)
     return sorted(set(found))
 
 

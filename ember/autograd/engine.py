@@ -23,7 +23,10 @@ def backward(
     create_graph: bool = False,
     inputs: Any = None,
 ) -> None:
-    """Accumulate gradients of tensors into the leaves' ``grad``. Mirrors ``torch.autograd.backward``."""
+    """Accumulate gradients of tensors into the leaves' ``grad``.
+
+    Mirrors ``torch.autograd.backward``.
+    """
     roots, grads = _roots(tensors, grad_tensors)
     targets = None
     if inputs is not None:

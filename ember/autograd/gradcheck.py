@@ -108,7 +108,10 @@ def gradgradcheck(
     seed: int = 0,
     **_ignored: Any,
 ) -> bool:
-    """Check second derivatives by gradcheck of the gradient. Mirrors ``torch.autograd.gradgradcheck``."""
+    """Check second derivatives by gradcheck of the gradient.
+
+    Mirrors ``torch.autograd.gradgradcheck``.
+    """
     inputs = _as_tuple(inputs)
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     outs = _outputs(func, inputs)

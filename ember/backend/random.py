@@ -71,7 +71,7 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
-    """Seed the default generator non-deterministically and return the seed. Mirrors ``torch.seed``."""
+    """Seed the default generator from fresh entropy and return the seed. Mirrors ``torch.seed``."""
     return default_generator.seed()
 
 

@@ -16,10 +16,10 @@ from ember.ops.indexing import *
 from ember.ops.inplace import *
 from ember.ops.join import *
 from ember.ops.linalg import *
+from ember.ops.norms import *
 from ember.ops.random import *
 from ember.ops.random_inplace import *
 from ember.ops.rearrange import *
-from ember.ops.norms import *
 from ember.ops.reduction import *
 from ember.ops.scan import *
 from ember.ops.scatter import *

@@ -37,7 +37,7 @@ def as_tensor_arg(value: Any) -> Tensor:
 
 
 def result_type(*operands: Any) -> DType:
-    """Return the dtype an op on these Tensors and scalars computes in. Mirrors ``torch.result_type``."""
+    """Return the dtype an op on these operands computes in. Mirrors ``torch.result_type``."""
     dims, zeros, scalars = [], [], []
     for x in operands:
         if isinstance(x, Tensor):
@@ -155,7 +155,7 @@ def return_type(name: str, fields: tuple[str, ...] = ("values", "indices")) -> t
     """
     cls = _RETURN_TYPES.get(name)
     if cls is None:
-        cls = namedtuple(name, fields)  # noqa: PYI024
+        cls = namedtuple(name, fields)
         cls.__module__ = "ember.return_types"
         cls.__qualname__ = name
         _RETURN_TYPES[name] = cls

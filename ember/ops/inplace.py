@@ -234,7 +234,7 @@ def zero_(input: Tensor) -> Tensor:
 
 
 def fill_(input: Tensor, value: Any) -> Tensor:
-    """Fill with a value in place (differentiable in a 0-d tensor value). Mirrors ``Tensor.fill_``."""
+    """Fill with a value in place (a 0-d tensor value is differentiable). Mirrors ``fill_``."""
     if isinstance(value, Tensor):
         if value.data.ndim:
             raise RuntimeError(
@@ -448,7 +448,7 @@ def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tenso
     return inplace(input, lambda t: _indexing().index_copy(t, dim, index, source), "index_copy_")
 
 
-def scatter_(input: Tensor, dim: int, index: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: D417
+def scatter_(input: Tensor, dim: int, index: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """In-place ``scatter``. Mirrors ``torch.Tensor.scatter_``."""
     return inplace(input, lambda t: _indexing().scatter(t, dim, index, *args, **kwargs), "scatter_")
 
