@@ -1141,6 +1141,9 @@ class Tensor:
     def multinomial(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.multinomial(self, *args, **kwargs)
 
+    def where(self, condition: Any, other: Any) -> Any:
+        return _ops.where(condition, self, other)
+
     # -- Indexing, sorting and counting (ops/indexing.py, ops/sorting.py) ----------------------
     def index_select(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.index_select(self, *args, **kwargs)
