@@ -196,9 +196,10 @@ def _run_node(
                     new = hook(buf[nr])
                     if new is not None:
                         buf[nr] = new
-    for nr in range(len(buf)):
-        for i in captures.get((node, nr), ()):
-            found[i] = buf[nr]
+    if captures:
+        for nr in range(len(buf)):
+            for i in captures.get((node, nr), ()):
+                found[i] = buf[nr]
     if node.materialize_grads and node.output_meta is not None:
         like = next(g.data for g in buf if g is not None)
         buf = [
@@ -218,7 +219,13 @@ def _run_node(
         node.release()
     for edge, g in zip(edges, grads):
         if edge is not None and g is not None:
-            _add_to(buffers, edge[0], edge[1], g)
+            target, nr = edge
+            buf = buffers.get(target)
+            if buf is not None and nr < len(buf):
+                old = buf[nr]
+                buf[nr] = g if old is None else old + g
+            else:
+                _add_to(buffers, target, nr, g)
 
 
 def _add_to(buffers: dict, node: Any, nr: int, g: Tensor) -> None:

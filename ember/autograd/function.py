@@ -227,10 +227,12 @@ def _wrap(array: Any, args: tuple) -> Tensor:
 
 def _record(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
     ctx.next_edges = tuple(
-        (arg.grad_fn or arg, arg._output_nr)
-        if isinstance(arg, Tensor) and arg._requires_grad
-        else None
-        for arg in args
+        [
+            (arg.grad_fn or arg, arg._output_nr)
+            if isinstance(arg, Tensor) and arg._requires_grad
+            else None
+            for arg in args
+        ]
     )
     skip = ctx._non_differentiable
     for i, out in enumerate(outputs):
