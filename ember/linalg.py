@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ember.backend.dtypes import as_dtype
+from ember.backend.dtypes import SCALAR_NAMES, as_dtype
 from ember.ops.common import cast, return_type, wrap_dim
 from ember.ops.decomposition import (
     QR,
@@ -24,7 +24,7 @@ from ember.ops.decomposition import (
 )
 from ember.ops.einsum import linalg_cross as cross
 from ember.ops.elementwise import mul
-from ember.ops.linalg import SCALAR_NAMES, check_broadcast, matmul
+from ember.ops.linalg import check_broadcast, matmul
 from ember.ops.reduction import sum as reduce_sum
 from ember.ops.shape import permute, reshape, transpose
 from ember.tensor import Tensor

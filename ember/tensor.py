@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ember.backend import Device, device_of
-from ember.backend.dtypes import DType, as_dtype, float16, float32, float64, from_numpy_dtype
+from ember.backend.dtypes import (
+    SCALAR_NAMES,
+    DType,
+    as_dtype,
+    float16,
+    float32,
+    float64,
+    from_numpy_dtype,
+)
 from ember.backend.dtypes import bfloat16 as _bfloat16
 from ember.backend.dtypes import bool_ as _bool
 from ember.backend.dtypes import int8 as _int8
@@ -326,7 +334,7 @@ class Tensor:
     def type(self, dtype: Any = None) -> Any:
         """Return the type name, or cast to dtype. Mirrors ``torch.Tensor.type``."""
         if dtype is None:
-            return f"ember.{_TYPE_NAMES[self.dtype.name]}"
+            return f"ember.{SCALAR_NAMES[self.dtype.name]}Tensor"
         return self.to(as_dtype(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -1440,20 +1448,6 @@ class Tensor:
 
     def cauchy_(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.cauchy_(self, *args, **kwargs)
-
-
-_TYPE_NAMES = {
-    "float16": "HalfTensor",
-    "bfloat16": "BFloat16Tensor",
-    "float32": "FloatTensor",
-    "float64": "DoubleTensor",
-    "int8": "CharTensor",
-    "int16": "ShortTensor",
-    "int32": "IntTensor",
-    "int64": "LongTensor",
-    "uint8": "ByteTensor",
-    "bool": "BoolTensor",
-}
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:

@@ -66,6 +66,32 @@ _BY_NAME: dict[str, DType] = {d.name: d for d in ALL_DTYPES}
 
 _default_dtype = float32
 
+# PyTorch's two spellings of dtype names in its error messages ("Float", and C++'s "float").
+SCALAR_NAMES = {
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "float32": "Float",
+    "float64": "Double",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+CPP_NAMES = {
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "float32": "float",
+    "float64": "double",
+    "int8": "signed char",
+    "int16": "short int",
+    "int32": "int",
+    "int64": "long int",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
 
 def from_numpy_dtype(np_dtype: Any) -> DType:
     """Return the Ember dtype of a backend dtype; TypeError for ones Ember lacks."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
-from ember.backend.dtypes import finfo
+from ember.backend.dtypes import CPP_NAMES, finfo
 from ember.ops.common import cast, is_float_array, promote, result_type
 from ember.ops.comparison import (
     apply_broadcasting,
@@ -282,20 +282,6 @@ class Lerp(Function):
         )
 
 
-_C_TYPE_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-}
-
-
 def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """Interpolate linearly: input + weight * (end - input). Mirrors ``torch.lerp``.
 
@@ -304,8 +290,8 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     for name, t in (("end", end), ("weight", weight)):
         if isinstance(t, Tensor) and t.dtype is not input.dtype:
             raise RuntimeError(
-                f"expected dtype {_C_TYPE_NAMES[input.dtype.name]} for `{name}` but got dtype "
-                f"{_C_TYPE_NAMES[t.dtype.name]}"
+                f"expected dtype {CPP_NAMES[input.dtype.name]} for `{name}` but got dtype "
+                f"{CPP_NAMES[t.dtype.name]}"
             )
     if not is_float_array(input.data):
         kernel = "lerp_kernel_tensor" if isinstance(weight, Tensor) else "lerp_kernel_scalar"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ember.backend import array_module
-from ember.backend.dtypes import bfloat16, get_default_dtype
+from ember.backend.dtypes import SCALAR_NAMES, bfloat16, get_default_dtype
 from ember.ops.common import promote, result_type
 from ember.tensor import Tensor
 
@@ -51,24 +51,10 @@ __all__ = [
 
 _BFLOAT16 = bfloat16.np
 
-# PyTorch's scalar-type names, as its "not implemented for 'Float'" errors spell them.
-TYPE_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
-
 
 def type_name(x: Tensor) -> str:
     """PyTorch's name of a tensor's scalar type ('Float', 'Long', ...)."""
-    return TYPE_NAMES[x.dtype.name]
+    return SCALAR_NAMES[x.dtype.name]
 
 
 def _shape(x: Any) -> tuple:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ember.backend import ARRAY_TYPES, as_device, device_of, module_for
 from ember.backend.dtypes import (
+    SCALAR_NAMES,
     DType,
     as_dtype,
     bool_,
@@ -21,7 +22,6 @@ from ember.backend.dtypes import (
     scalar_dtype,
 )
 from ember.ops.ranges import (
-    TORCH_TYPE_NAMES,
     arange,
     eye,
     linspace,
@@ -226,8 +226,8 @@ def asarray(
             if out.data is not data:
                 old, new = from_numpy_dtype(data.dtype), out.dtype
                 raise ValueError(
-                    f"can't alias tensor with dtype '{TORCH_TYPE_NAMES[old.name]}' "
-                    f"into dtype '{TORCH_TYPE_NAMES[new.name]}'."
+                    f"can't alias tensor with dtype '{SCALAR_NAMES[old.name]}' "
+                    f"into dtype '{SCALAR_NAMES[new.name]}'."
                 )
     if requires_grad:
         out.requires_grad_(True)

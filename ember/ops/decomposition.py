@@ -12,10 +12,11 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
+from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.common import return_type
 from ember.ops.elementwise import add, div, mul, neg, sub
 from ember.ops.indexing import getitem
-from ember.ops.linalg import SCALAR_NAMES, MatMul
+from ember.ops.linalg import MatMul
 from ember.ops.shape import reshape, sum_to, transpose
 from ember.tensor import Tensor
 

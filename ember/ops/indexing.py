@@ -13,6 +13,7 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
+from ember.backend.dtypes import CPP_NAMES, SCALAR_NAMES
 from ember.ops.common import as_tensor_arg, cast
 from ember.ops.shape import broadcast_to, reshape, sum_to
 from ember.tensor import Tensor
@@ -394,28 +395,15 @@ def index_put(
 
 def type_label(t: Tensor) -> str:
     """PyTorch's scalar-type name of a tensor for messages: 'Float', 'Long', ..."""
-    return t.type()[6:-6]  # 'ember.FloatTensor' -> 'Float'
+    return SCALAR_NAMES[t.dtype.name]
 
 
 def _check_bool_mask(mask: Tensor, op: str) -> None:
     if mask.data.dtype.kind != "b":
         raise RuntimeError(
-            f"{op} only supports boolean masks, but got mask with dtype {_C_NAMES[mask.dtype.name]}"
+            f"{op} only supports boolean masks, "
+            f"but got mask with dtype {CPP_NAMES[mask.dtype.name]}"
         )
-
-
-_C_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-}
 
 
 def broadcast_shape(a: tuple, b: tuple) -> tuple:

@@ -14,6 +14,7 @@ from typing import Any
 from ember.autograd.function import Context, Function
 from ember.autograd.grad_mode import grad_mode
 from ember.backend import Array, array_module, strided_view, view_geometry
+from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops import elementwise as ew
 from ember.ops import shape as sh
 from ember.ops.common import cast
@@ -176,21 +177,7 @@ def _rebase_view(view: Tensor, result: Tensor, op: str) -> Tensor:
 
 
 def _type_name(t: Tensor) -> str:
-    return _TYPE_NAMES[t.dtype.name]
-
-
-_TYPE_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
+    return SCALAR_NAMES[t.dtype.name]
 
 
 def overwrite_(tensor: Tensor, array: Any) -> Tensor:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
+from ember.backend.dtypes import CPP_NAMES, SCALAR_NAMES
 from ember.ops.elementwise import add, mul
 from ember.ops.shape import permute, reshape, sum_to, transpose
 from ember.tensor import Tensor
@@ -29,32 +30,6 @@ __all__ = [
     "outer",
     "vdot",
 ]
-
-# PyTorch's two spellings of dtype names in its error messages.
-CPP_NAMES = {
-    "float32": "float",
-    "float64": "double",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "int64": "long int",
-    "int32": "int",
-    "int16": "short int",
-    "int8": "signed char",
-    "uint8": "unsigned char",
-    "bool": "bool",
-}
-SCALAR_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
 
 
 def scalar_name(x: Tensor) -> str:

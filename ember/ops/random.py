@@ -16,12 +16,12 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module, as_device, module_for
-from ember.backend.dtypes import DType, as_dtype, finfo, iinfo, int64
+from ember.backend.dtypes import CPP_NAMES, SCALAR_NAMES, DType, as_dtype, finfo, iinfo, int64
 from ember.backend.random import Generator, default_generator, generator_for
 from ember.ops.common import result_type
 from ember.ops.creation import parse_size, zeros
 from ember.ops.indexing import broadcast_shape
-from ember.ops.ranges import TORCH_TYPE_NAMES, make_leaf
+from ember.ops.ranges import make_leaf
 from ember.tensor import Tensor
 
 __all__ = [
@@ -40,19 +40,6 @@ __all__ = [
     "set_rng_state",
 ]
 
-# The C++ names PyTorch's range errors use.
-C_TYPE_NAMES = {
-    "uint8": "unsigned char",
-    "int8": "signed char",
-    "int16": "short int",
-    "int32": "int",
-    "int64": "long int",
-    "float16": "c10::Half",
-    "bfloat16": "c10::BFloat16",
-    "float32": "float",
-    "float64": "double",
-    "bool": "bool",
-}
 MANTISSA_DIGITS = {"float16": 11, "bfloat16": 8, "float32": 24, "float64": 53}
 
 
@@ -76,7 +63,7 @@ class RandomDraw(Function):
 
 def float_only(op: str, dtype: DType) -> None:
     if not dtype.is_floating_point:
-        raise NotImplementedError(f"\"{op}\" not implemented for '{TORCH_TYPE_NAMES[dtype.name]}'")
+        raise NotImplementedError(f"\"{op}\" not implemented for '{SCALAR_NAMES[dtype.name]}'")
 
 
 def cast_draw(xp: Any, array: Array, dtype: DType) -> Array:
@@ -138,7 +125,7 @@ def check_int_range(low: int, high: int, dtype: DType) -> None:
         raise RuntimeError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    name = C_TYPE_NAMES[dtype.name]
+    name = CPP_NAMES[dtype.name]
     if dtype.is_floating_point:
         info = finfo(dtype)
         lowest, highest = info.min, info.max
@@ -303,7 +290,7 @@ def multinomial(
     if not dtype.is_floating_point:
         raise RuntimeError(
             f"multinomial only supports floating-point dtypes for input, got: "
-            f"{TORCH_TYPE_NAMES[dtype.name]}"
+            f"{SCALAR_NAMES[dtype.name]}"
         )
     if input.data.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")

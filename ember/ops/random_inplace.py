@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from ember.backend import array_module
-from ember.backend.dtypes import DType, as_dtype, iinfo, int64
+from ember.backend.dtypes import CPP_NAMES, SCALAR_NAMES, DType, as_dtype, iinfo, int64
 from ember.backend.random import Generator, generator_for
 from ember.ops.inplace import check_inplace, overwrite_
 from ember.ops.random import (
-    C_TYPE_NAMES,
     MANTISSA_DIGITS,
     cast_draw,
     check_int_range,
@@ -24,7 +23,6 @@ from ember.ops.random import (
     standard_normal,
     uniform01,
 )
-from ember.ops.ranges import TORCH_TYPE_NAMES
 from ember.tensor import Tensor
 
 __all__ = [
@@ -143,7 +141,7 @@ def random_(
 
 def _continuous_only(dtype: DType, name: str) -> None:
     if not dtype.is_floating_point:
-        names = C_TYPE_NAMES if name == "Cauchy" else TORCH_TYPE_NAMES  # as PyTorch words it
+        names = CPP_NAMES if name == "Cauchy" else SCALAR_NAMES  # as PyTorch words it
         raise RuntimeError(
             f"{name} distribution is a continuous probability distribution. dtype must be a "
             f"floating point but you specified {names[dtype.name]}"

@@ -12,7 +12,7 @@ import warnings
 from typing import Any
 
 from ember.backend import as_device, module_for
-from ember.backend.dtypes import DType, as_dtype, get_default_dtype, int64
+from ember.backend.dtypes import SCALAR_NAMES, DType, as_dtype, get_default_dtype, int64
 from ember.ops.shape import expand, reshape
 from ember.tensor import Tensor
 
@@ -25,19 +25,6 @@ __all__ = [
     "tril_indices",
     "triu_indices",
 ]
-
-TORCH_TYPE_NAMES = {
-    "float32": "Float",
-    "float64": "Double",
-    "float16": "Half",
-    "bfloat16": "BFloat16",
-    "int64": "Long",
-    "int32": "Int",
-    "int16": "Short",
-    "int8": "Char",
-    "uint8": "Byte",
-    "bool": "Bool",
-}
 
 
 def make_leaf(array: Any, requires_grad: bool) -> Tensor:
@@ -57,7 +44,7 @@ def _number(value: Any) -> Any:
 
 
 def _not_implemented(op: str, dtype: DType) -> NotImplementedError:
-    return NotImplementedError(f"\"{op}\" not implemented for '{TORCH_TYPE_NAMES[dtype.name]}'")
+    return NotImplementedError(f"\"{op}\" not implemented for '{SCALAR_NAMES[dtype.name]}'")
 
 
 def arange(
