@@ -24,4 +24,4 @@ def test_regression_demo_fits():
     loss, w = demo.main(steps=300, verbose=False)
     assert loss < 0.05 < start  # noise variance is 0.01
     assert w.dtype is ember.float32
-    np.testing.assert_allclose(w.numpy(), demo.TRUE_COEFFICIENTS, atol=0.1)
+    np.testing.assert_allclose(w.numpy(), demo.TRUE_COEFFICIENTS, atol=0.2)
