@@ -1,31 +1,45 @@
+# The project's commands; each creates .venv on first use (Python 3.10+ and pip are all it needs).
+#   make demo   install Ember alone and run the example
+#   make test   install Ember with the test and dev extras, run the suite (.ci/run calls this)
+#   make bench  side-by-side benchmarks vs PyTorch (BENCH_ARGS=--write updates RESULTS.md)
+#   make lint   ruff check + format check, then the code-size table
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-test
+BENCH_ARGS ?=
+SOURCES := ember tests benchmarks examples tools
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test smoke bench lint clean
 
-$(VENV)/bin/python:
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10) and "Ember needs Python 3.10+, got " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 
-$(STAMP): $(VENV)/bin/python pyproject.toml
+# Stamps record what is installed; they are redone when pyproject.toml changes.
+$(VENV)/.installed: $(PY) pyproject.toml
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(PY) pyproject.toml
 	$(PY) -m pip install -q -e ".[test,dev]"
-	touch $(STAMP)
+	touch $@ $(VENV)/.installed
 
-demo: $(STAMP)
+demo: $(VENV)/.installed
 	$(PY) examples/regression_demo.py
 
-test: $(STAMP)
+test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
-	$(PY) benchmarks/overhead.py
+smoke: $(VENV)/.installed-test
+	$(PY) -m pytest -q -x tests/test_layering.py tests/test_examples.py
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check ember tests benchmarks examples tools
-	$(VENV)/bin/ruff format --check ember tests benchmarks examples tools
+bench: $(VENV)/.installed-test
+	$(PY) benchmarks/overhead.py $(BENCH_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check $(SOURCES)
+	$(VENV)/bin/ruff format --check $(SOURCES)
 	$(PY) tools/sz.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis build *.egg-info
