@@ -77,6 +77,11 @@ def test_no_dangling_tensor_method(name):
     assert hasattr(ember.ops, name), f"Tensor calls ember.ops.{name}, which does not exist"
 
 
+def test_ops_all_has_no_duplicates():
+    # Each op module lists its own names; none may be re-exported by another module too.
+    assert len(ember.ops.__all__) == len(set(ember.ops.__all__))
+
+
 def test_dtypes_and_aliases():
     for name in "float16 bfloat16 float32 float64 int8 int16 int32 int64 uint8 bool".split():
         assert repr(getattr(ember, name)) == f"ember.{name}"

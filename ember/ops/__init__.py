@@ -6,49 +6,69 @@ only them: its own ``__all__`` is their union), and ``ember`` re-exports this pa
 
 import sys
 
+from ember.ops.combine import *
 from ember.ops.common import result_type
+from ember.ops.comparison import *
 from ember.ops.creation import *
 from ember.ops.decomposition import *
 from ember.ops.device import *
+from ember.ops.dims import *
 from ember.ops.einsum import *
 from ember.ops.elementwise import *
+from ember.ops.floatmath import *
 from ember.ops.indexing import *
 from ember.ops.inplace import *
 from ember.ops.join import *
 from ember.ops.linalg import *
+from ember.ops.magnitude import *
+from ember.ops.masking import *
 from ember.ops.norms import *
+from ember.ops.powers import *
 from ember.ops.random import *
 from ember.ops.random_inplace import *
+from ember.ops.ranges import *
 from ember.ops.rearrange import *
 from ember.ops.reduction import *
+from ember.ops.rounding import *
 from ember.ops.scan import *
 from ember.ops.scatter import *
 from ember.ops.selection import *
 from ember.ops.shape import *
 from ember.ops.sorting import *
 from ember.ops.strided import *
+from ember.ops.trig import *
 
 _MODULES = (
+    "combine",
+    "comparison",
     "creation",
     "decomposition",
     "device",
+    "dims",
     "einsum",
     "elementwise",
+    "floatmath",
     "indexing",
     "inplace",
     "join",
     "linalg",
+    "magnitude",
+    "masking",
+    "norms",
+    "powers",
     "random",
     "random_inplace",
+    "ranges",
     "rearrange",
-    "norms",
     "reduction",
+    "rounding",
     "scan",
-    "selection",
     "scatter",
+    "selection",
     "shape",
     "sorting",
     "strided",
+    "trig",
 )
 # Module names such as `scatter` are shadowed by functions of the same name; read __all__ from
 # sys.modules instead.

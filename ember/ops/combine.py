@@ -2,7 +2,7 @@
 
 where, clamp, maximum/minimum, fmax/fmin (choosing, with PyTorch's gradient rules at ties and
 boundaries), lerp, addcmul, addcdiv (blending) and nan_to_num. Backward formulas use Tensor
-operators and ``where``, so they are differentiable again; ``elementwise.py`` re-exports all.
+operators and ``where``, so they are differentiable again.
 """
 
 from __future__ import annotations
@@ -242,7 +242,7 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     ``where(condition)`` alone is ``nonzero(condition, as_tuple=True)``.
     """
     if input is None and other is None:
-        from ember.ops.indexing import nonzero  # indexing sits beside this module
+        from ember.ops.masking import nonzero  # masking sits beside this module
 
         return nonzero(condition, as_tuple=True)
     if condition.data.dtype.kind != "b":

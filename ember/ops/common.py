@@ -1,4 +1,4 @@
-"""Helpers every op module shares: PyTorch's type promotion and dim normalisation.
+"""Helpers every op module shares: PyTorch's type promotion, dim normalisation, dtype checks.
 
 The dtype rules themselves live once, in ``backend/dtypes.py``; this module applies them to
 Tensors and Python scalars.
@@ -27,6 +27,17 @@ _FLOAT_KINDS = frozenset("fV")  # 'V' is ml_dtypes' bfloat16
 def is_float_array(array: Any) -> bool:
     """Whether a backend array has a floating dtype (bfloat16 included)."""
     return array.dtype.kind in _FLOAT_KINDS
+
+
+def quiet(xp: Any) -> Any:
+    """Silence NumPy's floating-point warnings where PyTorch returns inf/NaN silently."""
+    return xp.errstate(all="ignore")
+
+
+def no_bool(kernel: str, input: Tensor) -> None:
+    """Refuse a bool tensor with PyTorch's error for a kernel that has no bool version."""
+    if input.data.dtype.kind == "b":
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def as_tensor_arg(value: Any) -> Tensor:

@@ -1,7 +1,7 @@
 """Tensor factories: from data, filled and ``*_like``. Mirrors ``torch``'s creation ops.
 
 Factories are not differentiable ops: they build leaves (``requires_grad=True`` makes a leaf
-that records). The range and grid factories live in ``ranges.py`` and are re-exported here.
+that records). The range and grid factories live in ``ranges.py``.
 """
 
 from __future__ import annotations
@@ -21,37 +21,21 @@ from ember.backend.dtypes import (
     promote_types,
     scalar_dtype,
 )
-from ember.ops.ranges import (
-    arange,
-    eye,
-    linspace,
-    logspace,
-    make_leaf,
-    meshgrid,
-    tril_indices,
-    triu_indices,
-)
+from ember.ops.ranges import make_leaf
 from ember.tensor import Tensor
 
 __all__ = [
-    "arange",
     "as_tensor",
     "asarray",
     "empty",
     "empty_like",
-    "eye",
     "from_numpy",
     "full",
     "full_like",
-    "linspace",
-    "logspace",
-    "meshgrid",
     "ones",
     "ones_like",
     "scalar_tensor",
     "tensor",
-    "tril_indices",
-    "triu_indices",
     "zeros",
     "zeros_like",
 ]

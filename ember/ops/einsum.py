@@ -14,11 +14,12 @@ from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.common import wrap_dim
+from ember.ops.dims import stack
 from ember.ops.elementwise import mul, sub
 from ember.ops.indexing import getitem
 from ember.ops.linalg import MatMul, check_broadcast
 from ember.ops.reduction import sum as reduce_sum
-from ember.ops.shape import broadcast_to, permute, reshape, stack
+from ember.ops.shape import broadcast_to, permute, reshape
 from ember.tensor import Tensor
 
 __all__ = ["cross", "einsum", "inner", "kron", "tensordot", "trace"]

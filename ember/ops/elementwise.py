@@ -1,87 +1,49 @@
-"""Elementwise arithmetic, one Function per op: + - * /, //, %, pow, abs, sign, rounding, casts.
+"""Elementwise arithmetic, one Function per op: + - * /, //, %, fmod, negation and dtype casts.
 
 forward() computes on backend arrays; backward() uses Ember ops on Tensors, so every gradient
 is itself differentiable (create_graph=True). Binary ops promote dtypes as PyTorch does
 (``promote``) and turn NumPy's broadcast error into PyTorch's (only on the error path, so the
 hot ops pay nothing for it).
 
-This module is the face of the elementwise family and re-exports its siblings: ``floatmath``
-(exp, log, trig, erf, sigmoid, ...), ``combine`` (where, clamp, maximum, lerp, ...) and
-``comparison`` (==, <, &, isnan, isclose, ...). They sit below it: none imports this module.
+The rest of the elementwise family sits in sibling modules: ``powers`` (pow, square),
+``rounding`` (floor, round, ...), ``magnitude`` (abs, sign, relu), ``floatmath`` (exp, log,
+sigmoid, erf, ...), ``trig`` (sin, tanh, atan2, ...), ``combine`` (where, clamp, maximum, lerp,
+...) and ``comparison`` (==, <, &, isnan, isclose, ...).
 """
 
 from __future__ import annotations
 
-import builtins
-import math
 from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
-from ember.backend.dtypes import DType, as_dtype, float64
-from ember.ops import combine, comparison, floatmath
-from ember.ops.combine import *  # noqa: F403
-from ember.ops.combine import where
-from ember.ops.common import cast, is_float_array, promote, to_float
-from ember.ops.comparison import *  # noqa: F403
-from ember.ops.comparison import (
-    apply_broadcasting,
-    check_broadcast,
-    eq,
-    ge,
-    gt,
-    logical_and,
-    lt,
-    type_name,
-)
-from ember.ops.floatmath import *  # noqa: F403
-from ember.ops.floatmath import log
+from ember.backend.dtypes import DType, as_dtype
+from ember.ops.common import is_float_array, promote, quiet, to_float
+from ember.ops.comparison import apply_broadcasting, check_broadcast
 from ember.ops.shape import sum_to
 from ember.tensor import Tensor
 
 __all__ = [
-    "abs",
-    "absolute",
     "add",
-    "ceil",
     "clone",
     "div",
     "divide",
-    "fix",
-    "float_power",
-    "floor",
     "floor_divide",
     "fmod",
-    "frac",
     "mul",
     "multiply",
     "neg",
     "negative",
-    "pow",
-    "relu",
     "remainder",
-    "round",
-    "sgn",
-    "sign",
-    "square",
     "sub",
     "subtract",
     "to_dtype",
     "true_divide",
-    "trunc",
-    *combine.__all__,
-    *comparison.__all__,
-    *floatmath.__all__,
 ]
 
 
 def _shape(x: Any) -> tuple:
     return getattr(x, "shape", ())
-
-
-def _quiet(xp: Any) -> Any:
-    """Silence NumPy's floating-point warnings where PyTorch returns inf/NaN silently."""
-    return xp.errstate(all="ignore")
 
 
 def _is_float(x: Any, y: Any = None) -> bool:
@@ -147,7 +109,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Context, x: Array, y: Array) -> Array:
         ctx.save_for_backward(x, y)
-        with _quiet(array_module(x, y)):
+        with quiet(array_module(x, y)):
             return x / y
 
     @staticmethod
@@ -223,7 +185,7 @@ class DivRounded(Function):
     def forward(ctx: Context, x: Array, y: Array, mode: str) -> Array:
         ctx.shapes = _shape(x), _shape(y)
         xp = array_module(x, y)
-        with _quiet(xp):
+        with quiet(xp):
             if mode == "floor":
                 return xp.floor_divide(x, y)
             if is_float_array(xp.asarray(x)):
@@ -285,7 +247,7 @@ class Fmod(Function):
     @staticmethod
     def forward(ctx: Context, x: Array, y: Array) -> Array:
         ctx.save_for_backward(x, y)
-        with _quiet(array_module(x, y)):
+        with quiet(array_module(x, y)):
             return array_module(x, y).fmod(x, y)
 
     @staticmethod
@@ -304,7 +266,7 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx: Context, x: Array, y: Array) -> Array:
         ctx.save_for_backward(x, y)
-        with _quiet(array_module(x, y)):
+        with quiet(array_module(x, y)):
             return array_module(x, y).remainder(x, y)
 
     @staticmethod
@@ -336,124 +298,7 @@ def remainder(input: Any, other: Any) -> Tensor:
     return apply_broadcasting(Remainder, input, other)
 
 
-# -- powers --------------------------------------------------------------------------------
-def _int_pow(xp: Any, x: Any, y: Any) -> Array:
-    """Integer power as PyTorch: a negative exponent gives 0, except for bases 1 and -1."""
-    negative = y < 0
-    out = xp.power(x, xp.abs(y))
-    if xp.any(negative):
-        out = xp.where(negative & (xp.abs(x) != 1), 0, out).astype(out.dtype)
-    return out
-
-
-class PowScalar(Function):
-    """x ** p for a Python number p; d/dx = p * x ** (p - 1)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array, p: float) -> Array:
-        ctx.save_for_backward(x)
-        ctx.p = p
-        with _quiet(array_module(x)):
-            return x**p
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
-        (x,) = ctx.saved_tensors
-        p = ctx.p
-        if p == 0:
-            return grad * 0, None
-        return grad * (p * x ** (p - 1)), None
-
-
-class RPowScalar(Function):
-    """b ** y for a Python number b; d/dy = b ** y * log(b) (0 where b == 0 and y >= 0)."""
-
-    @staticmethod
-    def forward(ctx: Context, y: Array, base: float) -> Array:
-        xp = array_module(y)
-        with _quiet(xp):
-            out = xp.power(base, y) if is_float_array(y) else _int_pow(xp, base, y)
-        ctx.save_for_backward(y, out)
-        ctx.base = base
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
-        y, out = ctx.saved_tensors
-        base = ctx.base
-        if base == 0:  # only negative exponents (out = inf) have a nonzero gradient: -inf
-            return grad * where(lt(y, 0), -math.inf, 0.0), None
-        log_base = math.log(base) if base > 0 else math.nan
-        return grad * (out * log_base), None
-
-
-class Pow(Function):
-    """x ** y for tensors; d/dx = y * x ** (y - 1), d/dy = x ** y * log(x)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array, y: Array) -> Array:
-        xp = array_module(x, y)
-        with _quiet(xp):
-            out = xp.power(x, y) if is_float_array(x) else _int_pow(xp, x, y)
-        ctx.save_for_backward(x, y, out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        x, y, out = ctx.saved_tensors
-        grad_x = grad_y = None
-        if ctx.needs_input_grad[0]:  # 0 where y == 0, as PyTorch (no 0 * inf)
-            safe_y = where(eq(y, 0), 1.0, y)
-            grad_x = sum_to(grad * (y * x ** (safe_y - 1)), x.shape)
-        if ctx.needs_input_grad[1]:  # 0 where x == 0 and y >= 0; log(1) keeps it NaN-free
-            zero = logical_and(eq(x, 0), ge(y, 0))
-            grad_y = sum_to(grad * (out * log(where(zero, 1.0, x))), y.shape)
-        return grad_x, grad_y
-
-
-def pow(input: Any, exponent: Any) -> Tensor:
-    """Raise input to exponent; either may be a Python number. Mirrors ``torch.pow``.
-
-    Integers stay integers (a negative exponent then gives 0, except for bases 1 and -1).
-    Gradients follow PyTorch at 0: d/dx is 0 where exponent == 0, and d/dexponent is 0 where
-    input == 0 and exponent >= 0.
-    """
-    if isinstance(input, Tensor):
-        if isinstance(exponent, (int, float)):
-            input, exponent = promote(input, exponent)
-            if input.data.dtype.kind == "b":  # bool ** True or False: PyTorch's special cases
-                return clone(input) if exponent else Tensor(input.data | True)
-            if exponent < 0 and not input.dtype.is_floating_point:
-                raise RuntimeError("Integers to negative integer powers are not allowed.")
-            return PowScalar.apply(input, exponent)
-    elif isinstance(input, (int, float)) and isinstance(exponent, Tensor):
-        exponent, input = promote(exponent, input)
-        _no_bool("pow", exponent)
-        return RPowScalar.apply(exponent, input)
-    input, exponent = promote(input, exponent)
-    _no_bool("pow", input)
-    return apply_broadcasting(Pow, input, exponent)
-
-
-def float_power(input: Any, exponent: Any) -> Tensor:
-    """Raise input to exponent in float64. Mirrors ``torch.float_power``."""
-    if isinstance(input, Tensor):
-        input = cast(input, float64)
-    elif isinstance(input, (int, float)):
-        input = float(input)
-    if isinstance(exponent, Tensor):
-        exponent = cast(exponent, float64)
-    elif isinstance(exponent, (int, float)):
-        exponent = float(exponent)
-    return pow(input, exponent)
-
-
-def square(input: Tensor) -> Tensor:
-    """Return input ** 2 (bools become int64, as pow). Mirrors ``torch.square``."""
-    return pow(input, 2)
-
-
-# -- sign and magnitude --------------------------------------------------------------------
+# -- negation ------------------------------------------------------------------------------
 class Neg(Function):
     """-x."""
 
@@ -466,40 +311,6 @@ class Neg(Function):
         return -grad
 
 
-class Abs(Function):
-    """|x|; d/dx = sign(x), so abs'(0) = 0 (PyTorch's convention)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        ctx.save_for_backward(x)
-        return array_module(x).abs(x)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad * sign(x)
-
-
-class Relu(Function):
-    """max(x, 0); relu'(0) = 0 (PyTorch's convention)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        out = array_module(x).maximum(x, 0)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
-        return where(gt(out, 0), grad, 0.0)
-
-
-def _no_bool(kernel: str, input: Tensor) -> None:
-    if input.data.dtype.kind == "b":
-        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
-
-
 def neg(input: Tensor) -> Tensor:
     """Return -input. Mirrors ``torch.neg``."""
     if input.data.dtype.kind == "b":
@@ -510,147 +321,7 @@ def neg(input: Tensor) -> Tensor:
     return Neg.apply(input)
 
 
-def abs(input: Tensor) -> Tensor:
-    """Return |input|; the gradient at 0 is 0. Mirrors ``torch.abs``."""
-    _no_bool("abs_cpu", input)
-    return Abs.apply(input)
-
-
-def relu(input: Tensor) -> Tensor:
-    """Return max(input, 0), keeping integer dtypes. Mirrors ``torch.relu``.
-
-    The gradient at 0 is 0.
-    """
-    if input.data.dtype.kind == "b":
-        raise RuntimeError("Boolean inputs not supported for relu")
-    return Relu.apply(input)
-
-
-negative, absolute = neg, abs
-
-
-# -- piecewise-constant ops: zero gradient -------------------------------------------------
-class _Stepwise(Function):
-    """Base of the piecewise-constant ops; their gradient is zero everywhere, as PyTorch's."""
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Any:
-        return grad * 0
-
-
-class Sign(_Stepwise):
-    """sign(x) in x's dtype; sign(NaN) = 0 as PyTorch."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        if x.dtype.kind == "b":
-            return x.copy()
-        return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
-
-
-class Floor(_Stepwise):
-    """floor(x)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        return array_module(x).floor(x)
-
-
-class Ceil(_Stepwise):
-    """ceil(x)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        return array_module(x).ceil(x)
-
-
-class Trunc(_Stepwise):
-    """trunc(x): round toward zero."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        return array_module(x).trunc(x)
-
-
-class Round(_Stepwise):
-    """round(x, decimals), halves to even, computed as PyTorch's kernel (x * 10^d, rint, / 10^d)."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array, decimals: int) -> Array:
-        xp = array_module(x)
-        if decimals == 0:
-            return xp.rint(x)
-        dtype = x.dtype if x.dtype.itemsize >= 4 else xp.float32  # PyTorch's opmath type
-        scale = xp.asarray(10.0 ** builtins.abs(decimals), dtype=dtype)
-        y = x.astype(dtype, copy=False)
-        with _quiet(xp):
-            out = xp.rint(y / scale) * scale if decimals < 0 else xp.rint(y * scale) / scale
-        return out.astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
-        return grad * 0, None
-
-
-class Frac(Function):
-    """x - trunc(x); d/dx = 1. frac(inf) is NaN, silently."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array) -> Array:
-        xp = array_module(x)
-        with _quiet(xp):
-            return x - xp.trunc(x)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return grad
-
-
-def _stepwise(cls: type, kernel: str, input: Tensor) -> Tensor:
-    _no_bool(kernel, input)
-    if not is_float_array(input.data):
-        return clone(input)  # integers are already whole: a copy, as PyTorch returns
-    return cls.apply(input)
-
-
-def sign(input: Tensor) -> Tensor:
-    """Return -1, 0 or 1 by the sign of input (bools stay bool). Mirrors ``torch.sign``."""
-    return Sign.apply(input)
-
-
-def floor(input: Tensor) -> Tensor:
-    """Round down; integers pass through. Mirrors ``torch.floor``."""
-    return _stepwise(Floor, "floor_vml_cpu", input)
-
-
-def ceil(input: Tensor) -> Tensor:
-    """Round up; integers pass through. Mirrors ``torch.ceil``."""
-    return _stepwise(Ceil, "ceil_vml_cpu", input)
-
-
-def trunc(input: Tensor) -> Tensor:
-    """Round toward zero; integers pass through. Mirrors ``torch.trunc``."""
-    return _stepwise(Trunc, "trunc_vml_cpu", input)
-
-
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:
-    """Round half to even, to ``decimals`` decimal places. Mirrors ``torch.round``."""
-    _no_bool("round_vml_cpu", input)
-    if not is_float_array(input.data):
-        if decimals != 0:
-            raise NotImplementedError(f"\"round_cpu\" not implemented for '{type_name(input)}'")
-        return clone(input)
-    return Round.apply(input, decimals)
-
-
-def frac(input: Tensor) -> Tensor:
-    """Return the fractional part, input - trunc(input). Mirrors ``torch.frac``."""
-    if not is_float_array(input.data):
-        raise NotImplementedError(f"\"frac_cpu\" not implemented for '{type_name(input)}'")
-    return Frac.apply(input)
-
-
-sgn, fix = sign, trunc
+negative = neg
 
 
 # -- dtype casts and copies ----------------------------------------------------------------

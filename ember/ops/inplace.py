@@ -15,6 +15,7 @@ from ember.autograd.function import Context, Function
 from ember.autograd.grad_mode import grad_mode
 from ember.backend import Array, array_module, strided_view, view_geometry
 from ember.backend.dtypes import SCALAR_NAMES
+from ember.ops import combine, floatmath, magnitude, powers, rounding, trig
 from ember.ops import elementwise as ew
 from ember.ops import shape as sh
 from ember.ops.common import cast
@@ -212,7 +213,7 @@ def div_(input: Tensor, other: Any, *, rounding_mode: str | None = None) -> Tens
 
 def pow_(input: Tensor, exponent: Any) -> Tensor:
     """In-place ``pow``. Mirrors ``torch.Tensor.pow_``."""
-    return inplace(input, lambda t: ew.pow(t, exponent), "pow_")
+    return inplace(input, lambda t: powers.pow(t, exponent), "pow_")
 
 
 def zero_(input: Tensor) -> Tensor:
@@ -272,12 +273,12 @@ def setitem_(input: Tensor, index: Any, value: Any) -> None:
 
 def exp_(input: Tensor) -> Tensor:
     """In-place ``exp``. Mirrors ``torch.Tensor.exp_``."""
-    return inplace(input, ew.exp, "exp_")
+    return inplace(input, floatmath.exp, "exp_")
 
 
 def log_(input: Tensor) -> Tensor:
     """In-place ``log``. Mirrors ``torch.Tensor.log_``."""
-    return inplace(input, ew.log, "log_")
+    return inplace(input, floatmath.log, "log_")
 
 
 def neg_(input: Tensor) -> Tensor:
@@ -287,87 +288,87 @@ def neg_(input: Tensor) -> Tensor:
 
 def abs_(input: Tensor) -> Tensor:
     """In-place ``abs``. Mirrors ``torch.Tensor.abs_``."""
-    return inplace(input, ew.abs, "abs_")
+    return inplace(input, magnitude.abs, "abs_")
 
 
 def sqrt_(input: Tensor) -> Tensor:
     """In-place ``sqrt``. Mirrors ``torch.Tensor.sqrt_``."""
-    return inplace(input, ew.sqrt, "sqrt_")
+    return inplace(input, floatmath.sqrt, "sqrt_")
 
 
 def rsqrt_(input: Tensor) -> Tensor:
     """In-place ``rsqrt``. Mirrors ``torch.Tensor.rsqrt_``."""
-    return inplace(input, ew.rsqrt, "rsqrt_")
+    return inplace(input, floatmath.rsqrt, "rsqrt_")
 
 
 def tanh_(input: Tensor) -> Tensor:
     """In-place ``tanh``. Mirrors ``torch.Tensor.tanh_``."""
-    return inplace(input, ew.tanh, "tanh_")
+    return inplace(input, trig.tanh, "tanh_")
 
 
 def sigmoid_(input: Tensor) -> Tensor:
     """In-place ``sigmoid``. Mirrors ``torch.Tensor.sigmoid_``."""
-    return inplace(input, ew.sigmoid, "sigmoid_")
+    return inplace(input, floatmath.sigmoid, "sigmoid_")
 
 
 def relu_(input: Tensor) -> Tensor:
     """In-place ``relu``. Mirrors ``torch.Tensor.relu_``."""
-    return inplace(input, ew.relu, "relu_")
+    return inplace(input, magnitude.relu, "relu_")
 
 
 def floor_(input: Tensor) -> Tensor:
     """In-place ``floor``. Mirrors ``torch.Tensor.floor_``."""
-    return inplace(input, ew.floor, "floor_")
+    return inplace(input, rounding.floor, "floor_")
 
 
 def ceil_(input: Tensor) -> Tensor:
     """In-place ``ceil``. Mirrors ``torch.Tensor.ceil_``."""
-    return inplace(input, ew.ceil, "ceil_")
+    return inplace(input, rounding.ceil, "ceil_")
 
 
 def trunc_(input: Tensor) -> Tensor:
     """In-place ``trunc``. Mirrors ``torch.Tensor.trunc_``."""
-    return inplace(input, ew.trunc, "trunc_")
+    return inplace(input, rounding.trunc, "trunc_")
 
 
 def frac_(input: Tensor) -> Tensor:
     """In-place ``frac``. Mirrors ``torch.Tensor.frac_``."""
-    return inplace(input, ew.frac, "frac_")
+    return inplace(input, rounding.frac, "frac_")
 
 
 def reciprocal_(input: Tensor) -> Tensor:
     """In-place ``reciprocal``. Mirrors ``torch.Tensor.reciprocal_``."""
-    return inplace(input, ew.reciprocal, "reciprocal_")
+    return inplace(input, floatmath.reciprocal, "reciprocal_")
 
 
 def sign_(input: Tensor) -> Tensor:
     """In-place ``sign``. Mirrors ``torch.Tensor.sign_``."""
-    return inplace(input, ew.sign, "sign_")
+    return inplace(input, magnitude.sign, "sign_")
 
 
 def sin_(input: Tensor) -> Tensor:
     """In-place ``sin``. Mirrors ``torch.Tensor.sin_``."""
-    return inplace(input, ew.sin, "sin_")
+    return inplace(input, trig.sin, "sin_")
 
 
 def cos_(input: Tensor) -> Tensor:
     """In-place ``cos``. Mirrors ``torch.Tensor.cos_``."""
-    return inplace(input, ew.cos, "cos_")
+    return inplace(input, trig.cos, "cos_")
 
 
 def square_(input: Tensor) -> Tensor:
     """In-place ``square``. Mirrors ``torch.Tensor.square_``."""
-    return inplace(input, ew.square, "square_")
+    return inplace(input, powers.square, "square_")
 
 
 def round_(input: Tensor, *, decimals: int = 0) -> Tensor:
     """In-place ``round``. Mirrors ``torch.Tensor.round_``."""
-    return inplace(input, lambda t: ew.round(t, decimals=decimals), "round_")
+    return inplace(input, lambda t: rounding.round(t, decimals=decimals), "round_")
 
 
 def clamp_(input: Tensor, min: Any = None, max: Any = None) -> Tensor:
     """In-place ``clamp``. Mirrors ``torch.Tensor.clamp_``."""
-    return inplace(input, lambda t: ew.clamp(t, min, max), "clamp_")
+    return inplace(input, lambda t: combine.clamp(t, min, max), "clamp_")
 
 
 clip_ = clamp_
@@ -375,27 +376,27 @@ clip_ = clamp_
 
 def clamp_min_(input: Tensor, min: Any) -> Tensor:
     """In-place ``clamp_min``. Mirrors ``torch.Tensor.clamp_min_``."""
-    return inplace(input, lambda t: ew.clamp(t, min, None), "clamp_min_")
+    return inplace(input, lambda t: combine.clamp(t, min, None), "clamp_min_")
 
 
 def clamp_max_(input: Tensor, max: Any) -> Tensor:
     """In-place ``clamp_max``. Mirrors ``torch.Tensor.clamp_max_``."""
-    return inplace(input, lambda t: ew.clamp(t, None, max), "clamp_max_")
+    return inplace(input, lambda t: combine.clamp(t, None, max), "clamp_max_")
 
 
 def lerp_(input: Tensor, end: Tensor, weight: Any) -> Tensor:
     """In-place ``lerp``. Mirrors ``torch.Tensor.lerp_``."""
-    return inplace(input, lambda t: ew.lerp(t, end, weight), "lerp_")
+    return inplace(input, lambda t: combine.lerp(t, end, weight), "lerp_")
 
 
 def addcmul_(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """In-place ``addcmul``. Mirrors ``torch.Tensor.addcmul_``."""
-    return inplace(input, lambda t: ew.addcmul(t, tensor1, tensor2, value=value), "addcmul_")
+    return inplace(input, lambda t: combine.addcmul(t, tensor1, tensor2, value=value), "addcmul_")
 
 
 def addcdiv_(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
     """In-place ``addcdiv``. Mirrors ``torch.Tensor.addcdiv_``."""
-    return inplace(input, lambda t: ew.addcdiv(t, tensor1, tensor2, value=value), "addcdiv_")
+    return inplace(input, lambda t: combine.addcdiv(t, tensor1, tensor2, value=value), "addcdiv_")
 
 
 def fmod_(input: Tensor, other: Any) -> Tensor:
@@ -410,7 +411,7 @@ def remainder_(input: Tensor, other: Any) -> Tensor:
 
 def nan_to_num_(input: Tensor, nan: float = 0.0, posinf: Any = None, neginf: Any = None) -> Tensor:
     """In-place ``nan_to_num``. Mirrors ``torch.Tensor.nan_to_num_``."""
-    return inplace(input, lambda t: ew.nan_to_num(t, nan, posinf, neginf), "nan_to_num_")
+    return inplace(input, lambda t: combine.nan_to_num(t, nan, posinf, neginf), "nan_to_num_")
 
 
 def masked_fill_(input: Tensor, mask: Tensor, value: Any) -> Tensor:

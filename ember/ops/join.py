@@ -13,7 +13,8 @@ from typing import Any
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.ops.common import cast, result_type, wrap_dim
-from ember.ops.shape import Reshape, atleast_1d, atleast_2d, atleast_3d
+from ember.ops.dims import atleast_1d, atleast_2d, atleast_3d
+from ember.ops.shape import Reshape
 from ember.ops.strided import Slice
 from ember.tensor import Tensor
 

@@ -20,8 +20,8 @@ from ember.backend.dtypes import CPP_NAMES, SCALAR_NAMES, DType, as_dtype, finfo
 from ember.backend.random import Generator, default_generator, generator_for
 from ember.ops.common import result_type
 from ember.ops.creation import parse_size, zeros
-from ember.ops.indexing import broadcast_shape
 from ember.ops.ranges import make_leaf
+from ember.ops.shape import broadcast_shape
 from ember.tensor import Tensor
 
 __all__ = [

@@ -15,7 +15,8 @@ from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.backend.dtypes import as_dtype, get_default_dtype, int64
 from ember.ops.common import cast, is_float_array, wrap_dims
-from ember.ops.elementwise import exp, mul, sub
+from ember.ops.elementwise import mul, sub
+from ember.ops.floatmath import exp
 from ember.ops.shape import broadcast_to, reshape
 from ember.tensor import Tensor
 

@@ -15,8 +15,8 @@ from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.ops.common import cast, wrap_dim
 from ember.ops.elementwise import div, mul
-from ember.ops.indexing import ALL, GetItem, IndexPut, broadcast_shape, type_label
-from ember.ops.shape import broadcast_to, reshape
+from ember.ops.indexing import ALL, GetItem, IndexPut, type_label
+from ember.ops.shape import broadcast_shape, broadcast_to, reshape
 from ember.tensor import Tensor
 
 __all__ = [

@@ -221,9 +221,9 @@ def _arg_index(x: Array, dim: int, op: str) -> Array:
 
 def _max_min(input: Tensor, dim: Any, keepdim: bool, other: Any, op: str) -> Any:
     if other is not None or isinstance(dim, Tensor):
-        from ember.ops import elementwise
+        from ember.ops import combine
 
-        return getattr(elementwise, "maximum" if op == "max" else "minimum")(
+        return getattr(combine, "maximum" if op == "max" else "minimum")(
             input, dim if other is None else other
         )
     if dim is None:

@@ -1,14 +1,14 @@
-"""Shape primitives: broadcasting and its reverse, reshapes and views.
+"""Shape primitives: broadcasting and its reverse, reshapes and views, permutes.
 
 Every op here returns a view of its input's array, as PyTorch does (reshape only when the
 layout allows), so the output shares the input's version counter. ``SumTo`` and
 ``BroadcastTo`` are each other's backward, which is what lets gradients of gradients flow
-through broadcasting. Strided sub-views (narrow, diagonal, unfold) live in ``strided.py``.
+through broadcasting. Ops that add, remove or move dims (squeeze, flatten, movedim, stack,
+...) live in ``dims.py``; strided sub-views (narrow, diagonal, unfold) in ``strided.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from ember.autograd.function import Context, Function
@@ -18,32 +18,20 @@ from ember.ops.common import shape_arg, wrap_dim
 from ember.tensor import Size, Tensor
 
 __all__ = [
-    "atleast_1d",
-    "atleast_2d",
-    "atleast_3d",
     "broadcast_shapes",
     "broadcast_tensors",
     "broadcast_to",
     "expand",
     "expand_as",
-    "flatten",
-    "moveaxis",
-    "movedim",
     "permute",
-    "ravel",
     "reshape",
     "reshape_as",
-    "squeeze",
-    "stack",
     "sum_to",
     "sum_to_size",
     "swapaxes",
     "swapdims",
     "t",
     "transpose",
-    "unbind",
-    "unflatten",
-    "unsqueeze",
     "view",
     "view_as",
 ]
@@ -107,33 +95,6 @@ class Permute(Function):
         for i, d in enumerate(ctx.dims):
             inverse[d] = i
         return Permute.apply(grad, tuple(inverse)), None
-
-
-class Unbind(Function):
-    """The slices of x along dim, as a tuple of views."""
-
-    @staticmethod
-    def forward(ctx: Context, x: Array, dim: int) -> tuple:
-        ctx.dim = dim
-        xp = array_module(x)
-        return tuple(xp.moveaxis(x, dim, 0))
-
-    @staticmethod
-    def backward(ctx: Context, *grads: Tensor) -> tuple[Tensor, None]:
-        return stack(grads, ctx.dim), None
-
-
-class Stack(Function):
-    """The inputs joined along a new dim; backward unbinds the gradient."""
-
-    @staticmethod
-    def forward(ctx: Context, dim: int, *xs: Array) -> Array:
-        ctx.dim = dim
-        return array_module(*xs).stack(xs, axis=dim)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple:
-        return (None, *unbind(grad, ctx.dim))
 
 
 def tie_view(out: Tensor, input: Tensor) -> Tensor:
@@ -278,8 +239,25 @@ def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
+def broadcast_shape(a: tuple, b: tuple) -> tuple:
+    """Broadcast two shapes, raising PyTorch's error (tensor a, tensor b) when they clash."""
+    ndim = max(len(a), len(b))
+    a_full = (1,) * (ndim - len(a)) + tuple(a)
+    b_full = (1,) * (ndim - len(b)) + tuple(b)
+    out = []
+    for d, (m, n) in enumerate(zip(a_full, b_full)):
+        if m != n and m != 1 and n != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({m}) must match the size of tensor b ({n}) at "
+                f"non-singleton dimension {d}"
+            )
+        out.append(n if m == 1 else m)
+    return tuple(out)
+
+
 # -- reshapes -------------------------------------------------------------------------------
-def _infer_shape(shape: tuple, numel: int) -> tuple:
+def infer_shape(shape: tuple, numel: int) -> tuple:
+    """Resolve a -1 in shape from numel, with PyTorch's errors for a shape that does not fit."""
     known = 1
     unknown = None
     for i, n in enumerate(shape):
@@ -332,7 +310,7 @@ def _viewable(x: Array, shape: tuple) -> bool:
 
 def reshape(input: Tensor, *shape: Any) -> Tensor:
     """Return input with another shape, a view when possible. Mirrors ``torch.reshape``."""
-    return Reshape.apply(input, _infer_shape(shape_arg(shape), input.data.size))
+    return Reshape.apply(input, infer_shape(shape_arg(shape), input.data.size))
 
 
 def view(input: Tensor, *shape: Any) -> Tensor:
@@ -343,7 +321,7 @@ def view(input: Tensor, *shape: Any) -> Tensor:
     """
     if len(shape) == 1 and isinstance(shape[0], DType):
         return _view_dtype(input, shape[0])
-    shape = _infer_shape(shape_arg(shape), input.data.size)
+    shape = infer_shape(shape_arg(shape), input.data.size)
     if not _viewable(input.data, shape):
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
@@ -368,98 +346,6 @@ def view_as(input: Tensor, other: Tensor) -> Tensor:
 def reshape_as(input: Tensor, other: Tensor) -> Tensor:
     """Return input reshaped to other's shape. Mirrors ``torch.Tensor.reshape_as``."""
     return reshape(input, other.data.shape)
-
-
-def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    """Merge dims start_dim..end_dim into one (a view when possible). Mirrors ``torch.flatten``."""
-    shape = input.data.shape
-    start, end = wrap_dim(start_dim, len(shape)), wrap_dim(end_dim, len(shape))
-    if start > end:
-        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-    if not shape:
-        return Reshape.apply(input, (1,))
-    if start == end:
-        return input
-    merged = 1
-    for n in shape[start : end + 1]:
-        merged *= n
-    return Reshape.apply(input, (*shape[:start], merged, *shape[end + 1 :]))
-
-
-def ravel(input: Tensor) -> Tensor:
-    """Return input flattened to 1-D (a view when possible). Mirrors ``torch.ravel``."""
-    return Reshape.apply(input, (input.data.size,))
-
-
-def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
-    """Split dim into sizes (one may be -1). Mirrors ``torch.unflatten``."""
-    shape = input.data.shape
-    dim = wrap_dim(dim, len(shape))
-    sizes = tuple(sizes)
-    if not sizes:
-        raise RuntimeError("unflatten: sizes must be non-empty")
-    if -1 not in sizes:
-        product = 1
-        for n in sizes:
-            product *= n
-        if product != shape[dim]:
-            raise RuntimeError(
-                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim "
-                f"{dim} ({shape[dim]}) in the input tensor"
-            )
-    sizes = _infer_shape(sizes, shape[dim])
-    return Reshape.apply(input, (*shape[:dim], *sizes, *shape[dim + 1 :]))
-
-
-def squeeze(input: Tensor, dim: int | Sequence[int] | None = None) -> Tensor:
-    """Remove dims of size 1 (all, or those in dim). Mirrors ``torch.squeeze``."""
-    shape = input.data.shape
-    if dim is None:
-        out = tuple(n for n in shape if n != 1)
-    else:
-        dims = wrap_dim_list(dim, len(shape))
-        out = tuple(n for i, n in enumerate(shape) if n != 1 or i not in dims)
-    return Reshape.apply(input, out)
-
-
-def unsqueeze(input: Tensor, dim: int) -> Tensor:
-    """Insert a dim of size 1 at dim. Mirrors ``torch.unsqueeze``."""
-    shape = input.data.shape
-    dim = wrap_dim(dim, len(shape) + 1)
-    return Reshape.apply(input, (*shape[:dim], 1, *shape[dim:]))
-
-
-def atleast_1d(*tensors: Any) -> Any:
-    """Return views with at least 1 dim (a tuple for several). Mirrors ``torch.atleast_1d``."""
-    return _atleast(tensors, lambda t: Reshape.apply(t, (1,)) if t.data.ndim == 0 else t)
-
-
-def atleast_2d(*tensors: Any) -> Any:
-    """Return views with at least 2 dims (a tuple for several). Mirrors ``torch.atleast_2d``."""
-    return _atleast(tensors, lambda t: Reshape.apply(t, (1,) * (2 - t.data.ndim) + t.data.shape))
-
-
-def atleast_3d(*tensors: Any) -> Any:
-    """Return views with at least 3 dims (a tuple for several). Mirrors ``torch.atleast_3d``.
-
-    Shapes: () -> (1, 1, 1), (n,) -> (1, n, 1), (m, n) -> (m, n, 1).
-    """
-
-    def lift(t: Tensor) -> Tensor:
-        shape = t.data.shape
-        if len(shape) >= 3:
-            return t
-        return Reshape.apply(t, {0: (1, 1, 1), 1: (1, *shape, 1), 2: (*shape, 1)}[len(shape)])
-
-    return _atleast(tensors, lift)
-
-
-def _atleast(tensors: tuple, lift: Any) -> Any:
-    if len(tensors) == 1:
-        if isinstance(tensors[0], Tensor):
-            return lift(tensors[0])
-        tensors = tuple(tensors[0])
-    return tuple(lift(t) for t in tensors)
 
 
 # -- dim reordering -------------------------------------------------------------------------
@@ -505,56 +391,3 @@ def t(input: Tensor) -> Tensor:
     if ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {ndim}D")
     return Permute.apply(input, (1, 0) if ndim == 2 else tuple(range(ndim)))
-
-
-def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
-    """Return a view with dims moved from source to destination. Mirrors ``torch.movedim``."""
-    ndim = input.data.ndim
-    src = (source,) if isinstance(source, int) else tuple(source)
-    dst = (destination,) if isinstance(destination, int) else tuple(destination)
-    if len(src) != len(dst):
-        raise RuntimeError(
-            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
-            f"contain the same number of dims as destination ({list(dst)} dims)"
-        )
-    src = tuple(wrap_dim(d, ndim) for d in src)
-    dst = tuple(wrap_dim(d, ndim) for d in dst)
-    for name, dims in (("source", src), ("destination", dst)):
-        if len(set(dims)) != len(dims):
-            raise RuntimeError(f"movedim: repeated dim in `{name}` ({list(dims)})")
-    order = [None] * ndim
-    for s, d in zip(src, dst):
-        order[d] = s
-    rest = iter(d for d in range(ndim) if d not in src)
-    dims = tuple(d if d is not None else next(rest) for d in order)
-    return Permute.apply(input, dims)
-
-
-def moveaxis(
-    input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]
-) -> Tensor:
-    """Return a view with dims moved from source to destination. Mirrors ``torch.moveaxis``."""
-    return movedim(input, source, destination)
-
-
-def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
-    """Return the slices along dim, as views. Mirrors ``torch.unbind``."""
-    if input.data.ndim == 0:
-        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
-    return Unbind.apply(input, wrap_dim(dim, input.data.ndim))
-
-
-def stack(tensors: Any, dim: int = 0) -> Tensor:
-    """Join tensors along a new dim. Mirrors ``torch.stack``."""
-    tensors = list(tensors)
-    if not tensors:
-        raise RuntimeError("stack expects a non-empty TensorList")
-    shape = tensors[0].shape
-    for i, t in enumerate(tensors):
-        if t.shape != shape:
-            raise RuntimeError(
-                f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
-                f"and {list(t.shape)} at entry {i}"
-            )
-    dim = wrap_dim(dim, len(shape) + 1)
-    return Stack.apply(dim, *tensors)
