@@ -181,12 +181,34 @@ def _type_name(t: Tensor) -> str:
     return SCALAR_NAMES[t.dtype.name]
 
 
+class CopyFrom(Function):
+    """x's values replaced by src (broadcast, cast to x's dtype); x's gradient is zero."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Array, src: Any) -> Array:
+        xp = array_module(x)
+        ctx.src_shape = getattr(src, "shape", ())
+        out = xp.empty_like(x)
+        xp.copyto(out, src, casting="unsafe")
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple:
+        grad_x = Tensor(array_module(grad.data).zeros_like(grad.data))
+        grad_src = sh.sum_to(grad, ctx.src_shape) if ctx.needs_input_grad[1] else None
+        return (grad_x if ctx.needs_input_grad[0] else None), grad_src
+
+
 def overwrite_(tensor: Tensor, array: Any) -> Tensor:
-    """Write a backend array into tensor as a non-differentiable in-place fill (``uniform_``)."""
+    """Write a backend array (or scalar) into tensor: an in-place fill such as ``uniform_``.
+
+    On a tensor in the graph the fill is recorded, with a zero gradient for the old values,
+    as PyTorch records ``FillBackward``.
+    """
+    if grad_mode.enabled and tensor._requires_grad and tensor.grad_fn is not None:
+        return inplace(tensor, lambda t: CopyFrom.apply(t, array), "fill")
     check_inplace(tensor)
     array_module(tensor.data).copyto(tensor.data, array, casting="unsafe")
-    if grad_mode.enabled and tensor.grad_fn is not None:
-        tensor.grad_fn, tensor._output_nr, tensor._requires_grad = None, 0, False
     tensor._version[0] += 1
     return tensor
 
@@ -229,7 +251,7 @@ def fill_(input: Tensor, value: Any) -> Tensor:
                 "fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value.data.ndim} dimensions."
             )
-        return inplace(input, lambda t: sh.broadcast_to(cast(value, input.dtype), t.shape), "fill_")
+        return inplace(input, lambda t: CopyFrom.apply(t, cast(value, input.dtype)), "fill_")
     return overwrite_(input, value)
 
 
@@ -238,30 +260,18 @@ def copy_(input: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
     src = cast(src, input.dtype)
-
-    def assign(t: Tensor) -> Tensor:
-        try:
-            return sh.broadcast_to(src, t.shape)
-        except RuntimeError:
-            raise RuntimeError(
-                f"copy_: the source of shape {list(src.shape)} does not broadcast to the "
-                f"destination of shape {list(t.shape)}"
-            ) from None
-
-    if not src._requires_grad or not grad_mode.enabled:
-        check_inplace(input)
-        try:
-            array_module(input.data).copyto(input.data, src.data, casting="unsafe")
-        except ValueError:
-            raise RuntimeError(
-                f"copy_: the source of shape {list(src.shape)} does not broadcast to the "
-                f"destination of shape {list(input.shape)}"
-            ) from None
-        if grad_mode.enabled and input.grad_fn is not None:
-            input.grad_fn, input._output_nr, input._requires_grad = None, 0, False
-        input._version[0] += 1
-        return input
-    return inplace(input, assign, "copy_")
+    try:
+        shape = array_module(input.data).broadcast_shapes(src.data.shape, input.data.shape)
+    except ValueError:
+        shape = None
+    if shape != input.data.shape:
+        raise RuntimeError(
+            f"copy_: the source of shape {list(src.shape)} does not broadcast to the "
+            f"destination of shape {list(input.shape)}"
+        )
+    if grad_mode.enabled and (src._requires_grad or input._requires_grad):
+        return inplace(input, lambda t: CopyFrom.apply(t, src), "copy_")
+    return overwrite_(input, src.data)
 
 
 def setitem_(input: Tensor, index: Any, value: Any) -> None:
@@ -416,34 +426,34 @@ def nan_to_num_(input: Tensor, nan: float = 0.0, posinf: Any = None, neginf: Any
 
 def masked_fill_(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """In-place ``masked_fill``. Mirrors ``torch.Tensor.masked_fill_``."""
-    return inplace(input, lambda t: _indexing().masked_fill(t, mask, value), "masked_fill_")
+    return inplace(input, lambda t: _ops().masked_fill(t, mask, value), "masked_fill_")
 
 
 def index_fill_(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
     """In-place ``index_fill``. Mirrors ``torch.Tensor.index_fill_``."""
-    return inplace(input, lambda t: _indexing().index_fill(t, dim, index, value), "index_fill_")
+    return inplace(input, lambda t: _ops().index_fill(t, dim, index, value), "index_fill_")
 
 
 def index_add_(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
     """In-place ``index_add``. Mirrors ``torch.Tensor.index_add_``."""
     return inplace(
-        input, lambda t: _indexing().index_add(t, dim, index, source, alpha=alpha), "index_add_"
+        input, lambda t: _ops().index_add(t, dim, index, source, alpha=alpha), "index_add_"
     )
 
 
 def index_copy_(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """In-place ``index_copy``. Mirrors ``torch.Tensor.index_copy_``."""
-    return inplace(input, lambda t: _indexing().index_copy(t, dim, index, source), "index_copy_")
+    return inplace(input, lambda t: _ops().index_copy(t, dim, index, source), "index_copy_")
 
 
 def scatter_(input: Tensor, dim: int, index: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """In-place ``scatter``. Mirrors ``torch.Tensor.scatter_``."""
-    return inplace(input, lambda t: _indexing().scatter(t, dim, index, *args, **kwargs), "scatter_")
+    return inplace(input, lambda t: _ops().scatter(t, dim, index, *args, **kwargs), "scatter_")
 
 
 def scatter_add_(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """In-place ``scatter_add``. Mirrors ``torch.Tensor.scatter_add_``."""
-    return inplace(input, lambda t: _indexing().scatter_add(t, dim, index, src), "scatter_add_")
+    return inplace(input, lambda t: _ops().scatter_add(t, dim, index, src), "scatter_add_")
 
 
 def scatter_reduce_(
@@ -452,27 +462,27 @@ def scatter_reduce_(
     """In-place ``scatter_reduce``. Mirrors ``torch.Tensor.scatter_reduce_``."""
     return inplace(
         input,
-        lambda t: _indexing().scatter_reduce(t, dim, index, src, reduce, include_self=include_self),
+        lambda t: _ops().scatter_reduce(t, dim, index, src, reduce, include_self=include_self),
         "scatter_reduce_",
     )
 
 
 def masked_scatter_(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """In-place ``masked_scatter``. Mirrors ``torch.Tensor.masked_scatter_``."""
-    return inplace(input, lambda t: _indexing().masked_scatter(t, mask, source), "masked_scatter_")
+    return inplace(input, lambda t: _ops().masked_scatter(t, mask, source), "masked_scatter_")
 
 
 def tril_(input: Tensor, diagonal: int = 0) -> Tensor:
     """In-place ``tril``. Mirrors ``torch.Tensor.tril_``."""
-    return inplace(input, lambda t: sh.tril(t, diagonal), "tril_")
+    return inplace(input, lambda t: _ops().tril(t, diagonal), "tril_")
 
 
 def triu_(input: Tensor, diagonal: int = 0) -> Tensor:
     """In-place ``triu``. Mirrors ``torch.Tensor.triu_``."""
-    return inplace(input, lambda t: sh.triu(t, diagonal), "triu_")
+    return inplace(input, lambda t: _ops().triu(t, diagonal), "triu_")
 
 
-def _indexing() -> Any:
+def _ops() -> Any:
     """The ops package, looked up at call time (indexing and scatter sit beside this module)."""
     from ember import ops
 
