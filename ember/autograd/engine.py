@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ember.autograd.function import Context
+from ember.autograd.function import _FREED, Context
 from ember.autograd.grad_mode import set_grad_enabled
 from ember.backend import array_module
 from ember.tensor import Tensor
@@ -106,19 +106,20 @@ def _topological_order(starts: list) -> list:
     order: list = []
     seen: set = set()
     stack = [(node, False) for node in starts]
+    push, pop, add, append = stack.append, stack.pop, seen.add, order.append
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
-            order.append(node)
+            append(node)
             continue
         if node in seen:
             continue
-        seen.add(node)
-        stack.append((node, True))
+        add(node)
+        push((node, True))
         if type(node) is Context:
             for edge in node.next_edges:
                 if edge is not None and edge[0] not in seen:
-                    stack.append((edge[0], False))
+                    push((edge[0], False))
     order.reverse()
     return order
 
@@ -153,42 +154,58 @@ def _run(
         for i, t in enumerate(targets):
             captures.setdefault((t.grad_fn or t, t._output_nr), []).append(i)
     found: list = [None] * (len(targets) if targets is not None else 0)
+    pop, get = buffers.pop, buffers.get
     with set_grad_enabled(create_graph):
         for node in order:
-            buf = buffers.pop(node, None)
+            buf = pop(node, None)
             if buf is None or (needed is not None and node not in needed):
                 continue
             if type(node) is not Context:
-                grad_in = _leaf_hooks(node, buf[0])
-                if (node, 0) in captures:
-                    for i in captures[(node, 0)]:
-                        found[i] = grad_in
-                    if not accumulate:
-                        continue
-                if accumulate:
-                    _accumulate(node, grad_in, create_graph)
+                _reach_leaf(node, buf[0], captures, found, accumulate, create_graph)
                 continue
-            _run_node(node, buf, buffers, captures, found, retain, create_graph)
+            if node.released:
+                raise RuntimeError(_FREED)
+            if captures or node.tensor_hooks or node.output_meta is not None:
+                buf = _prepare(node, buf, captures, found)
+            grads = node.fn.backward(node, *buf)
+            if type(grads) is not tuple:
+                grads = (grads,)
+            edges = node.next_edges
+            if len(grads) != len(edges):
+                raise RuntimeError(
+                    f"function {node.name()} returned an incorrect number of gradients "
+                    f"(expected {len(edges)}, got {len(grads)})"
+                )
+            if not retain:
+                node.release()
+            for edge, g in zip(edges, grads):
+                if edge is not None and g is not None:
+                    target, nr = edge
+                    tbuf = get(target)
+                    if tbuf is None:
+                        _add_to(buffers, target, nr, g)
+                    else:
+                        old = tbuf[nr]
+                        tbuf[nr] = g if old is None else old + g
     return found
 
 
-def _run_node(
-    node: Context,
-    buf: list,
-    buffers: dict,
-    captures: dict,
-    found: list,
-    retain: bool,
-    create_graph: bool,
+def _reach_leaf(
+    leaf: Tensor, g: Tensor, captures: dict, found: list, accumulate: bool, create_graph: bool
 ) -> None:
-    if node.released:
-        raise RuntimeError(
-            "Trying to backward through the graph a second time (or directly access saved "
-            "tensors after they have already been freed). Saved intermediate values of the "
-            "graph are freed when you call .backward() or autograd.grad(). Specify "
-            "retain_graph=True if you need to backward through the graph a second time or if "
-            "you need to access saved tensors after calling backward."
-        )
+    """Run a leaf's hooks, then capture its gradient (grad()) or accumulate it (backward())."""
+    g = _leaf_hooks(leaf, g)
+    if (leaf, 0) in captures:
+        for i in captures[(leaf, 0)]:
+            found[i] = g
+        if not accumulate:
+            return
+    if accumulate:
+        _accumulate(leaf, g, create_graph)
+
+
+def _prepare(node: Context, buf: list, captures: dict, found: list) -> list:
+    """The rare steps before a node's backward: hooks, captures, zeros for unused outputs."""
     if node.tensor_hooks:
         for nr, hooks in node.tensor_hooks.items():
             if buf[nr] is not None:
@@ -206,26 +223,7 @@ def _run_node(
             g if g is not None else _zeros(shape, dtype, like)
             for g, (shape, dtype, _) in zip(buf, node.output_meta)
         ]
-    grads = node.fn.backward(node, *buf)
-    if not isinstance(grads, tuple):
-        grads = (grads,)
-    edges = node.next_edges
-    if len(grads) != len(edges):
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(edges)}, got {len(grads)})"
-        )
-    if not retain:
-        node.release()
-    for edge, g in zip(edges, grads):
-        if edge is not None and g is not None:
-            target, nr = edge
-            buf = buffers.get(target)
-            if buf is not None and nr < len(buf):
-                old = buf[nr]
-                buf[nr] = g if old is None else old + g
-            else:
-                _add_to(buffers, target, nr, g)
+    return buf
 
 
 def _add_to(buffers: dict, node: Any, nr: int, g: Tensor) -> None:

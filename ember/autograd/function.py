@@ -8,6 +8,7 @@ the context as the ``grad_fn`` of the outputs. It is the hot path of every op: k
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ember.autograd.grad_mode import grad_mode, no_grad
@@ -34,6 +35,9 @@ class _NothingNeeded:
     def __getitem__(self, index: int) -> bool:
         return False
 
+    def __bool__(self) -> bool:
+        return False  # lets forward skip saving: `if ctx.needs_input_grad: ctx.shapes = ...`
+
 
 class Context:
     """The record of one op call: what backward needs, and the edges to the inputs' nodes.
@@ -59,7 +63,8 @@ class Context:
     # -- the ctx API of torch.autograd.Function -------------------------------------------
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or Tensors) for backward; inputs and outputs come back as Tensors."""
-        self._to_save = values
+        if self.needs_input_grad:  # a call that is not recorded keeps nothing
+            self._to_save = values
 
     @property
     def saved_tensors(self) -> tuple[Tensor | None, ...]:
@@ -164,35 +169,40 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run forward and record the graph when grad mode is on and an input requires grad."""
-        return _apply(cls, cls.forward, args)
-
-
-def _apply(cls: type, forward: Any, args: tuple) -> Any:
-    ctx = _new_context(Context)
-    ctx.fn = cls
-    arrays = []
-    record = False
-    for arg in args:
-        if isinstance(arg, Tensor):
-            arrays.append(arg.data)
-            if arg._requires_grad:
-                record = True
-        else:
-            arrays.append(arg)
-    if record and grad_mode.enabled:
-        ctx.needs_input_grad = [isinstance(a, Tensor) and a._requires_grad for a in args]
-    else:
+        ctx = _new_context(Context)
+        ctx.fn = cls
+        arrays = [arg.data if isinstance(arg, Tensor) else arg for arg in args]
         record = False
-    raw = forward(ctx, *arrays)
-    if type(raw) is tuple:
-        outputs = tuple(_wrap(o, args) for o in raw)
+        if grad_mode.enabled:
+            for arg in args:
+                if isinstance(arg, Tensor) and arg._requires_grad:
+                    record = True
+                    _link_inputs(ctx, args)
+                    break
+        raw = cls.forward(ctx, *arrays)
+        if type(raw) is tuple:
+            outputs = tuple(_wrap(o, args) for o in raw)
+            if record:
+                _record(ctx, args, outputs, raw)
+            return outputs
+        out = _wrap(raw, args)
         if record:
-            _record(ctx, args, outputs, raw)
-        return outputs
-    out = _wrap(raw, args)
-    if record:
-        _record(ctx, args, (out,), (raw,))
-    return out
+            _record(ctx, args, (out,), (raw,))
+        return out
+
+
+def _link_inputs(ctx: Context, args: tuple) -> None:
+    """Set needs_input_grad and the edges to the inputs' nodes (a leaf is its own node)."""
+    needs, edges = [], []
+    for arg in args:
+        if isinstance(arg, Tensor) and arg._requires_grad:
+            needs.append(True)
+            edges.append((arg.grad_fn or arg, arg._output_nr))
+        else:
+            needs.append(False)
+            edges.append(None)
+    ctx.needs_input_grad = needs
+    ctx.next_edges = tuple(edges)
 
 
 _new_context = object.__new__
@@ -226,14 +236,6 @@ def _wrap(array: Any, args: tuple) -> Tensor:
 
 
 def _record(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
-    ctx.next_edges = tuple(
-        [
-            (arg.grad_fn or arg, arg._output_nr)
-            if isinstance(arg, Tensor) and arg._requires_grad
-            else None
-            for arg in args
-        ]
-    )
     skip = ctx._non_differentiable
     for i, out in enumerate(outputs):
         if out.data.dtype in _DIFFERENTIABLE and (skip is None or id(out.data) not in skip):
@@ -255,13 +257,19 @@ class TensorFunction(Function):
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run forward on Tensors and record the graph, as ``torch.autograd.Function.apply``."""
-        return _apply(cls, cls._forward_on_tensors, args)
+        runner = cls.__dict__.get("_array_runner")
+        if runner is None:  # an array-level twin: forward wraps arrays, backward is the user's
+            forward = functools.partial(_forward_on_tensors, cls)
+            body = {"forward": staticmethod(forward), "backward": staticmethod(cls.backward)}
+            runner = type(cls.__name__, (Function,), body)
+            cls._array_runner = runner
+        return Function.apply.__func__(runner, *args)
 
-    @classmethod
-    def _forward_on_tensors(cls, ctx: Context, *arrays: Any) -> Any:
-        wrapped = [Tensor(a) if isinstance(a, ARRAY_TYPES) else a for a in arrays]
-        with no_grad():
-            result = cls.forward(ctx, *wrapped)
-        if isinstance(result, tuple):
-            return tuple(r.data if isinstance(r, Tensor) else r for r in result)
-        return result.data if isinstance(result, Tensor) else result
+
+def _forward_on_tensors(cls: type, ctx: Context, *arrays: Any) -> Any:
+    wrapped = [Tensor(a) if isinstance(a, ARRAY_TYPES) else a for a in arrays]
+    with no_grad():
+        result = cls.forward(ctx, *wrapped)
+    if isinstance(result, tuple):
+        return tuple(r.data if isinstance(r, Tensor) else r for r in result)
+    return result.data if isinstance(result, Tensor) else result

@@ -58,7 +58,8 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Array, y: Array) -> Array:
-        ctx.shapes = _shape(x), _shape(y)  # save the least you need: shapes, not arrays
+        if ctx.needs_input_grad:  # save the least you need, and only when recording
+            ctx.shapes = _shape(x), _shape(y)
         return x + y
 
     @staticmethod
@@ -75,7 +76,8 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Context, x: Array, y: Array) -> Array:
-        ctx.shapes = _shape(x), _shape(y)
+        if ctx.needs_input_grad:
+            ctx.shapes = _shape(x), _shape(y)
         return x - y
 
     @staticmethod

@@ -275,7 +275,23 @@ class Sigmoid(Function):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        return SigmoidBackward.apply(grad, out)
+
+
+class SigmoidBackward(Function):
+    """grad * out * (1 - out) in one op (PyTorch's fused sigmoid_backward); differentiable."""
+
+    @staticmethod
+    def forward(ctx: Context, grad: Array, out: Array) -> Array:
+        ctx.save_for_backward(grad, out)
         return grad * (out * (1 - out))
+
+    @staticmethod
+    def backward(ctx: Context, g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, out = ctx.saved_tensors
+        grad_grad = g * (out * (1 - out)) if ctx.needs_input_grad[0] else None
+        grad_out = g * grad * (1 - 2 * out) if ctx.needs_input_grad[1] else None
+        return grad_grad, grad_out
 
 
 class Logit(Function):
