@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ember.backend.dtypes import SCALAR_NAMES, as_dtype
-from ember.ops.common import cast, return_type, wrap_dim
+from ember.backend.dtypes import SCALAR_NAMES
+from ember.ops.common import return_type
 from ember.ops.decomposition import (
     QR,
     SVD,
@@ -25,8 +25,9 @@ from ember.ops.decomposition import (
 from ember.ops.einsum import linalg_cross as cross
 from ember.ops.elementwise import mul
 from ember.ops.linalg import check_broadcast, matmul
+from ember.ops.norms import matrix_norm, vector_norm
 from ember.ops.reduction import sum as reduce_sum
-from ember.ops.shape import permute, reshape, transpose
+from ember.ops.shape import reshape, transpose
 from ember.tensor import Tensor
 
 __all__ = [
@@ -194,46 +195,6 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Return the dot products of vectors along dim. Mirrors ``torch.linalg.vecdot``."""
     check_broadcast(x.data.shape, y.data.shape)
     return reduce_sum(mul(x, y), dim)
-
-
-def vector_norm(
-    x: Tensor, ord: float = 2, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
-) -> Tensor:
-    """Return the ord-norm of x over dims. Mirrors ``torch.linalg.vector_norm``."""
-    from ember.ops.norms import vector_norm as _vector_norm
-
-    return _vector_norm(x, ord, dim, keepdim, dtype=dtype)
-
-
-def matrix_norm(
-    A: Tensor, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool = False, *, dtype: Any = None
-) -> Tensor:
-    """Return the ord-norm of the matrices in A over dims. Mirrors ``torch.linalg.matrix_norm``.
-
-    ord 'nuc', 2 and -2 go through the singular values (sum, largest, smallest).
-    """
-    from ember.ops import norms
-
-    if ord not in ("nuc", 2, -2):
-        return norms.matrix_norm(A, ord, dim, keepdim, dtype=dtype)
-    from ember.ops.selection import amax, amin
-
-    if dtype is not None:
-        A = cast(A, as_dtype(dtype))
-    ndim = A.data.ndim
-    if ndim < 2:
-        raise RuntimeError(
-            "linalg.matrix_norm: The input tensor A must have at least 2 dimensions."
-        )
-    rows, cols = (wrap_dim(d, ndim, "linalg.matrix_norm") for d in dim)
-    rest = [d for d in range(ndim) if d not in (rows, cols)]
-    values = svdvals(permute(A, *rest, rows, cols))  # (*rest, k)
-    out = reduce_sum(values, -1) if ord == "nuc" else (amax if ord == 2 else amin)(values, -1)
-    if keepdim:
-        shape = list(A.data.shape)
-        shape[rows] = shape[cols] = 1
-        out = reshape(out, tuple(shape))
-    return out
 
 
 def norm(

@@ -12,6 +12,7 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
+from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.common import shape_arg, wrap_dim
 from ember.ops.elementwise import clone
 from ember.ops.shape import (
@@ -191,6 +192,7 @@ def repeat_interleave(
     if isinstance(repeats, Tensor):
         if repeats.data.ndim > 1:
             raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
+        _check_repeats_dtype(repeats)
         if repeats.data.size != 1 and repeats.data.size != size:
             raise RuntimeError(
                 "repeats must have the same size as input along dim, but got "
@@ -216,13 +218,17 @@ def repeat_interleave(
     return TakeIndices.apply(input, dim, index)
 
 
+def _check_repeats_dtype(repeats: Tensor) -> None:
+    if repeats.dtype.is_floating_point or repeats.dtype.name == "bool":
+        raise NotImplementedError(
+            f"\"repeat_interleave_cpu\" not implemented for '{SCALAR_NAMES[repeats.dtype.name]}'"
+        )
+
+
 def _repeat_indices(repeats: Tensor) -> Tensor:
     if repeats.data.ndim != 1:
         raise RuntimeError("repeat_interleave only accept 1D vector as repeat")
-    if repeats.dtype.is_floating_point or repeats.dtype.name == "bool":
-        raise NotImplementedError(
-            f"\"repeat_interleave_cpu\" not implemented for '{repeats.type().split('.')[-1]}'"
-        )
+    _check_repeats_dtype(repeats)
     if (repeats.data < 0).any():
         raise RuntimeError("repeats can not be negative")
     xp = array_module(repeats.data)

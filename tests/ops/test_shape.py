@@ -535,3 +535,11 @@ def test_view_agrees_with_torch_on_strided_layouts():
             out = e.view(target)
             assert np.shares_memory(out.data, e.data)
             assert_same(out, expected)
+
+
+def test_repeat_interleave_float_repeats_error():
+    for m in (ember, torch):
+        with pytest.raises(
+            NotImplementedError, match="repeat_interleave_cpu\" not implemented for 'Float'"
+        ):
+            m.repeat_interleave(m.ones(2), m.tensor([1.0, 2.0]))
