@@ -152,3 +152,77 @@ def check_gradcheck(
     assert ember.autograd.gradcheck(lambda *a: fn(ember, *a), xs)
     if second_order:
         assert ember.autograd.gradgradcheck(lambda *a: fn(ember, *a), xs)
+
+
+def state_dict_to_ember(state_dict: Any) -> dict:
+    """A torch state_dict as Ember tensors (bfloat16 through float32, then cast)."""
+    out = {}
+    for key, value in state_dict.items():
+        name = dtype_name(value.dtype)
+        out[key] = ember.tensor(to_numpy(value), dtype=DTYPES[name][0])
+    return out
+
+
+def check_module(
+    make: Callable,
+    *shapes: Any,
+    dtype: str = "float32",
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    low: float = -2.0,
+    high: float = 2.0,
+    seed: int = 0,
+    inputs: list[np.ndarray] | None = None,
+    train: bool = True,
+    input_grad: bool = True,
+    call: Callable | None = None,
+) -> tuple[Any, Any]:
+    """Build make(ember) and make(torch), copy torch's state_dict into Ember's, and compare.
+
+    Checks: state_dict keys and shapes, the output (values and dtype) on identical inputs,
+    and, with a random upstream gradient, the gradients of the float inputs and of every
+    parameter. ``call(layer, *xs)`` replaces ``layer(*xs)``. Returns (ember_layer, torch_layer).
+    """
+    torch.manual_seed(seed)
+    t_layer, e_layer = make(torch), make(ember)
+    t_sd, e_sd = t_layer.state_dict(), e_layer.state_dict()
+    assert list(e_sd) == list(t_sd), f"state_dict keys {list(e_sd)} != {list(t_sd)}"
+    for key in t_sd:
+        assert tuple(e_sd[key].shape) == tuple(t_sd[key].shape), f"{key}: shape differs"
+    e_layer.load_state_dict(state_dict_to_ember(t_sd))
+    e_layer.train(train)
+    t_layer.train(train)
+    arrays = inputs if inputs is not None else make_inputs(shapes, dtype, low, high, seed)
+    e_in, t_in = [], []
+    for a in arrays:
+        a = np.asarray(a)
+        is_float = a.dtype.kind == "f"
+        e_dtype, t_dtype = DTYPES[dtype] if is_float else DTYPES[str(a.dtype)]
+        e, t = ember.tensor(a, dtype=e_dtype), torch.tensor(a, dtype=t_dtype)
+        if is_float and input_grad:
+            e.requires_grad_(True)
+            t.requires_grad_(True)
+        e_in.append(e)
+        t_in.append(t)
+    run = call or (lambda layer, *xs: layer(*xs))
+    e_out, t_out = run(e_layer, *e_in), run(t_layer, *t_in)
+    assert_same(e_out, t_out, rtol, atol)
+    e_first = e_out[0] if isinstance(e_out, tuple) else e_out
+    t_first = t_out[0] if isinstance(t_out, tuple) else t_out
+    if not t_first.requires_grad:
+        return e_layer, t_layer
+    g = np.random.default_rng(seed + 1).standard_normal(tuple(t_first.shape)).astype(np.float32)
+    e_first.backward(ember.tensor(g, dtype=e_first.dtype))
+    t_first.backward(torch.tensor(g, dtype=t_first.dtype))
+    for i, (e, t) in enumerate(zip(e_in, t_in)):
+        if t.grad is not None:
+            assert e.grad is not None, f"input {i}: Ember gives no gradient"
+            assert_same(e.grad, t.grad, rtol, atol)
+    e_params = dict(e_layer.named_parameters())
+    for name, t_param in t_layer.named_parameters():
+        if t_param.grad is None:
+            continue
+        e_grad = e_params[name].grad
+        assert e_grad is not None, f"parameter {name}: Ember gives no gradient"
+        assert_same(e_grad, t_param.grad, rtol, atol)
+    return e_layer, t_layer

@@ -1,9 +1,22 @@
 """Neural-network building blocks. Mirrors ``torch.nn``.
 
-For now only ``ember.nn.functional`` (with ``pad``); the modules, parameters and layers come
-with the nn issue.
+Each family of layers lives in its own module with an ``__all__``; this package re-exports
+them, with ``Module``, ``Parameter`` and ``Buffer``, as ``torch.nn`` does.
 """
 
-from ember.nn import functional
-
-__all__ = ["functional"]
+from ember.nn import functional, init
+from ember.nn.activation import *
+from ember.nn.container import *
+from ember.nn.conv import *
+from ember.nn.distance import *
+from ember.nn.dropout import *
+from ember.nn.flatten import *
+from ember.nn.fold import *
+from ember.nn.linear import *
+from ember.nn.loss import *
+from ember.nn.module import Module
+from ember.nn.normalization import *
+from ember.nn.parameter import Buffer, Parameter, UninitializedParameter
+from ember.nn.pooling import *
+from ember.nn.resampling import *
+from ember.nn.sparse import *

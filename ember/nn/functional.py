@@ -3,6 +3,37 @@
 The math lives in ``ember.ops``; this namespace re-exports it under PyTorch's names.
 """
 
-from ember.ops.padding import pad
+import sys
 
-__all__ = ["pad"]
+from ember.ops.activation import *
+from ember.ops.conv import *
+from ember.ops.dense import *
+from ember.ops.distance import *
+from ember.ops.dropout import *
+from ember.ops.embedding import *
+from ember.ops.fold import *
+from ember.ops.loss import *
+from ember.ops.normalization import *
+from ember.ops.padding import pad
+from ember.ops.pooling import *
+from ember.ops.resampling import *
+from ember.ops.softmax import *
+
+_FAMILIES = (
+    "activation",
+    "conv",
+    "dense",
+    "distance",
+    "dropout",
+    "embedding",
+    "fold",
+    "loss",
+    "normalization",
+    "pooling",
+    "resampling",
+    "softmax",
+)
+__all__ = [
+    "pad",
+    *(name for family in _FAMILIES for name in sys.modules[f"ember.ops.{family}"].__all__),
+]

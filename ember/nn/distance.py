@@ -1,0 +1,3 @@
+"""Distance layers: CosineSimilarity, PairwiseDistance."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Identity, Flatten and Unflatten."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Fold and Unfold layers."""
+
+__all__: list[str] = []

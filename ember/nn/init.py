@@ -1,0 +1,1 @@
+"""Parameter initialisation. Mirrors ``torch.nn.init``."""

@@ -1,0 +1,3 @@
+"""Linear layers: Linear, Bilinear, LazyLinear."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Resampling layers: PixelShuffle, Upsample, ChannelShuffle, ..."""
+
+__all__: list[str] = []

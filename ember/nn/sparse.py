@@ -1,0 +1,3 @@
+"""Embedding layers: Embedding, EmbeddingBag."""
+
+__all__: list[str] = []

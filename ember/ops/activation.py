@@ -1,0 +1,3 @@
+"""Activation functions (F.relu, F.gelu, ...)."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Dense layers' math: F.linear and F.bilinear."""
+
+__all__: list[str] = []

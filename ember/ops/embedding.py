@@ -1,0 +1,3 @@
+"""Embedding lookups: F.embedding and F.embedding_bag."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""Batch, layer, group, instance, RMS and local-response normalisation."""
+
+__all__: list[str] = []

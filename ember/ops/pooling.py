@@ -1,0 +1,3 @@
+"""Max, average, adaptive and power-average pooling."""
+
+__all__: list[str] = []
