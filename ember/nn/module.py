@@ -254,16 +254,21 @@ class Module:
         """Return the parameter at a dotted path. Mirrors ``Module.get_parameter``."""
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
-        if name not in module._parameters:
-            raise AttributeError(f"{module._get_name()} has no parameter `{name}`")
-        return module._parameters[name]
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
 
     def get_buffer(self, target: str) -> Tensor:
         """Return the buffer at a dotted path. Mirrors ``Module.get_buffer``."""
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
         if name not in module._buffers:
-            raise AttributeError(f"{module._get_name()} has no buffer `{name}`")
+            raise AttributeError(f"`{name}` is not a buffer")
         return module._buffers[name]
 
     # -- traversal ------------------------------------------------------------------------
@@ -598,8 +603,8 @@ def _load_problem(key: str, source: Any, target: Tensor) -> str | None:
         source = Tensor(array_module(target.data).asarray(source))
     if tuple(source.shape) != tuple(target.shape):
         return (
-            f"size mismatch for {key}: copying a param with shape {list(source.shape)} from "
-            f"checkpoint, the shape in current model is {list(target.shape)}."
+            f"size mismatch for {key}: copying a param with shape {source.shape!r} from "
+            f"checkpoint, the shape in current model is {target.shape!r}."
         )
     if source.dtype.is_floating_point != target.dtype.is_floating_point:
         return (
