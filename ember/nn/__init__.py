@@ -20,3 +20,7 @@ from ember.nn.parameter import Buffer, Parameter, UninitializedParameter
 from ember.nn.pooling import *
 from ember.nn.resampling import *
 from ember.nn.sparse import *
+
+# isort: split
+# nn.utils reads the layer classes (spectral_norm's dim for transposed convs): after them.
+from ember.nn import utils
