@@ -82,9 +82,8 @@ def max_pool1d(
     """Max-pool over the last dim. Mirrors ``torch.nn.functional.max_pool1d``.
 
     Shapes: (N, C, L) or (C, L) -> (N, C, L_out). With ``return_indices`` also returns the
-    int64 flat index in each plane of the (first) maximum, for ``max_unpool1d``. The gradient
-    goes to that position. Differences from PyTorch: in a window holding several NaNs the first
-    one is chosen (PyTorch takes the last); the value is NaN either way.
+    int64 flat index in each plane of the first maximum (of the last NaN, if any), for
+    ``max_unpool1d``; the gradient goes to that position, as in PyTorch.
     """
     args = (kernel_size, stride, padding, dilation)
     return _max_pool(input, 1, args, ceil_mode, return_indices)

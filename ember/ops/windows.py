@@ -1,10 +1,10 @@
 """The window machinery under pooling: geometry, gathers at argmax positions, window sums.
 
-Max pooling (plain and adaptive) gathers each output's window from the flattened plane with
-one ``take`` over a table of flat input positions; ``argmax`` then finds the first maximum,
-as PyTorch's kernels do. Window positions in the padding are replaced by a position already
-in the window, so padding never wins and no -inf fill is needed (integers work too). Values
-come from ``PlaneGather`` at those indices; its backward ``PlaneScatterAdd`` sends the
+Max pooling (plain and adaptive) gathers every window from the flattened plane with one
+``take`` over a (window, outputs) table of flat input positions, then picks PyTorch's
+maximum among ties (the first; the last NaN). Positions in the padding are replaced by ones
+already in the window, so padding never wins and no -inf fill is needed (integers work too).
+Values come from ``PlaneGather`` at those indices; its backward ``PlaneScatterAdd`` sends the
 gradient to the argmax positions, and each is the other's backward (gradients of any order).
 Average pooling is linear: ``AvgPool`` and its adjoint ``AvgPoolAdjoint`` are each other's
 backward. The public functions live in ``pooling.py``.
@@ -31,7 +31,7 @@ _WORDS = {1: "one", 2: "two", 3: "three"}
 
 # -- gather and scatter at flat indices per plane ------------------------------------------
 def _plane_view(x: Array, d: int) -> tuple[Array, tuple]:
-    """X as (planes, plane size): the leading dims flattened, the last d dims flattened."""
+    """View x as (planes, plane size): leading dims flattened, the last d dims flattened."""
     lead = x.shape[:-d]
     return x.reshape(math.prod(lead), math.prod(x.shape[-d:])), lead
 
@@ -61,7 +61,7 @@ class PlaneScatterAdd(Function):
         flat, lead = _plane_view(index, len(plane))
         size = math.prod(plane)
         flat = flat + (xp.arange(flat.shape[0]) * size)[:, None]
-        weights = grad.reshape(-1).astype(xp.float64)  # bincount: one pass, any repeats
+        weights = grad.reshape(-1).astype(xp.float64, copy=False)  # one pass, any repeats
         out = xp.bincount(flat.reshape(-1), weights=weights, minlength=flat.shape[0] * size)
         return out.astype(grad.dtype).reshape(*lead, *plane)
 
@@ -192,39 +192,61 @@ class Window:
 
 # -- max pooling -----------------------------------------------------------------------------
 def _flat_table(xp: Any, tables: list[Array], sizes: tuple) -> Array:
-    """(outputs, window) table of flat plane positions; out-of-range ones become in-window ones.
+    """(window, outputs) table of flat plane positions, out-of-range ones moved into the window.
 
-    Replacing a padding position by the window's first valid one keeps the first maximum in
-    row-major window order (PyTorch's choice among ties) at the same input position.
+    A position before the input becomes the window's first valid one, one after it the last,
+    so each dim's positions stay non-decreasing: the first maximum (and the last NaN) in
+    row-major window order, PyTorch's picks, then lands on the same input position.
     """
     d = len(tables)
     flat, step = 0, 1
     for i in reversed(range(d)):
-        pos = tables[i]
-        valid = (pos >= 0) & (pos < sizes[i])
+        pos, size = tables[i], sizes[i]
+        valid = (pos >= 0) & (pos < size)
         first = xp.take_along_axis(pos, valid.argmax(axis=1)[:, None], axis=1)
-        first = first.clip(0, sizes[i] - 1)  # a dilated window can miss the input entirely
+        last = xp.take_along_axis(
+            pos, valid.shape[1] - 1 - valid[:, ::-1].argmax(axis=1)[:, None], axis=1
+        )
+        pos = xp.where(pos < 0, first, xp.where(pos >= size, last, pos))
+        pos = pos.clip(0, size - 1)  # a dilated window can miss the input entirely
         shape = [1] * (2 * d)
-        shape[i], shape[d + i] = pos.shape
-        flat = flat + xp.where(valid, pos, first).reshape(shape) * step
-        step *= sizes[i]
+        shape[d + i], shape[i] = pos.shape
+        flat = flat + pos.T.reshape(shape) * step
+        step *= size
     outputs = math.prod(t.shape[0] for t in tables)
-    return flat.reshape(outputs, -1) if outputs else xp.zeros((0, 1), dtype=xp.int64)
+    return flat.reshape(-1, outputs) if outputs else xp.zeros((1, 0), dtype=xp.int64)
+
+
+def _first_argmax(xp: Any, windows: Array, best: Array) -> Array:
+    """Index along axis 1 of the first maximum, or of the last NaN, as PyTorch's kernels pick.
+
+    A loop over the window's positions, each pass one comparison over all outputs: far faster
+    than ``argmax`` over a short axis.
+    """
+    first = xp.zeros(best.shape, dtype=xp.int64)
+    for k in range(windows.shape[1] - 1, -1, -1):  # downwards: the smallest match stays
+        xp.copyto(first, k, where=windows[:, k] == best)
+    if windows.dtype.kind in "fV" and xp.isnan(best).any():
+        for k in range(windows.shape[1]):
+            xp.copyto(first, k, where=xp.isnan(windows[:, k]))
+    return first
 
 
 def max_over_windows(
     input: Tensor, tables: list[Array], out_size: tuple, return_indices: bool
 ) -> Any:
+    """Max over the windows whose per-dim positions are ``tables``; with indices if asked."""
     x = input.data
     xp = array_module(x)
     d = len(out_size)
     table = _flat_table(xp, tables, x.shape[-d:])
     planes, lead = _plane_view(x, d)
-    windows = xp.take(planes, table, axis=1)  # (planes, outputs, window)
+    windows = xp.take(planes, table, axis=1)  # (planes, window, outputs)
+    best = windows.max(axis=1)
     if not return_indices and not (input.requires_grad and grad_mode.enabled):
-        return Tensor(windows.max(axis=2).reshape(*lead, *out_size))
-    first = windows.argmax(axis=2)  # the first maximum (ties), NaN counting as the maximum
-    index = table[xp.arange(table.shape[0]), first].reshape(*lead, *out_size)
+        return Tensor(best.reshape(*lead, *out_size))
+    first = _first_argmax(xp, windows, best)
+    index = table[first, xp.arange(table.shape[1])].reshape(*lead, *out_size)
     out = PlaneGather.apply(input, index, d)
     return (out, Tensor(index)) if return_indices else out
 
@@ -260,6 +282,7 @@ def unpool_size(
 
 
 def check_unpool(input: Tensor, indices: Tensor, d: int, plane: tuple) -> None:
+    """Refuse what PyTorch's max_unpool refuses, with its messages."""
     if input.ndim not in (d + 1, d + 2):
         raise RuntimeError(
             f"Input to max_unpooling{d}d should be a {d + 1}d or {d + 2}d Tensor, but got a "
@@ -290,14 +313,9 @@ def check_unpool(input: Tensor, indices: Tensor, d: int, plane: tuple) -> None:
 # -- average pooling -------------------------------------------------------------------------
 def _offsets(window: Window) -> Any:
     """For each kernel offset, the strided slices of the padded input it reads."""
+    steps = list(zip(window.stride, window.out_size))
     for offsets in itertools.product(*map(range, window.kernel)):
-        yield (
-            Ellipsis,
-            *(
-                slice(o, o + s * (n - 1) + 1, s)
-                for o, s, n in zip(offsets, window.stride, window.out_size)
-            ),
-        )
+        yield (Ellipsis, *(slice(o, o + s * (n - 1) + 1, s) for o, (s, n) in zip(offsets, steps)))
 
 
 def _padded_size(window: Window) -> list[tuple[int, int]]:
@@ -409,6 +427,7 @@ def adaptive_bounds(xp: Any, size: int, out: int) -> tuple[Array, Array]:
 
 
 def adaptive_max(input: Tensor, d: int, output_size: Any, return_indices: bool) -> Any:
+    """Adaptive max pooling: the windows of ``adaptive_bounds``, padded to a common width."""
     sizes = adaptive_sizes(input, d, output_size, f"adaptive_max_pool{d}d")
     xp = array_module(input.data)
     tables = []
@@ -416,5 +435,6 @@ def adaptive_max(input: Tensor, d: int, output_size: Any, return_indices: bool) 
         start, end = adaptive_bounds(xp, size, out)
         width = int((end - start).max()) if out else 1
         pos = start[:, None] + xp.arange(width)
-        tables.append(xp.where(pos < end[:, None], pos, start[:, None]))  # pad short windows
+        # Short windows repeat their last position, keeping positions non-decreasing.
+        tables.append(xp.minimum(pos, end[:, None] - 1))
     return max_over_windows(input, tables, sizes, return_indices)
