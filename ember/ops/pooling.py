@@ -1,10 +1,10 @@
 """Max, average, adaptive and power-average pooling over 1, 2 or 3 trailing spatial dims.
 
 The public functions of ``torch.nn.functional``'s pooling family: each checks its arguments
-and calls the window machinery in ``windows.py`` (max: gather at the first argmax; average:
-window sums and their adjoint). Adaptive average pooling is one small averaging matrix per
-dim, applied with ``matmul``; power-average pooling is composed from ``avg_pool`` as PyTorch
-composes it.
+and calls the window machinery in ``pooling_windows.py`` (max: a gather at PyTorch's argmax;
+average: window sums and their adjoint). Adaptive average pooling is one small averaging
+matrix per dim, applied with ``matmul``; power-average pooling is composed from ``avg_pool``
+as PyTorch composes it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,7 @@ from typing import Any
 from ember.backend import array_module
 from ember.ops.linalg import matmul
 from ember.ops.magnitude import abs, relu, sign
-from ember.ops.powers import pow
-from ember.ops.reduction import mean
-from ember.ops.shape import transpose
-from ember.ops.windows import (
+from ember.ops.pooling_windows import (
     AvgPool,
     PlaneScatter,
     Window,
@@ -31,6 +28,9 @@ from ember.ops.windows import (
     max_over_windows,
     unpool_size,
 )
+from ember.ops.powers import pow
+from ember.ops.reduction import mean
+from ember.ops.shape import transpose
 from ember.tensor import Tensor
 
 __all__ = [
