@@ -61,6 +61,37 @@ def sigmoid_array(xp: Any, x: Array) -> Array:
     return xp.where(x >= 0, r, e * r)
 
 
+# erf(x) ~ x P(x^2) / Q(x^2) on [-4, 4] (erf is +-1 in float32 beyond): the rational
+# approximation Eigen and XLA use for float32, within 5e-7 of erf and 16x faster than the
+# float64 ``special.erf``, which float64 inputs keep.
+_ERF_P = (-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06,
+          -5.69250639462346e-05, -7.34990630326855e-04, -2.95459980854025e-03,
+          -1.60960333262415e-02)  # fmt: skip
+_ERF_Q = (-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03,
+          -7.37332916720468e-03, -1.42647390514189e-02)  # fmt: skip
+
+
+def erf_array(xp: Any, x: Array) -> Array:
+    """Return erf(x): float32 and narrower by a rational approximation, float64 exactly."""
+    if x.dtype.itemsize == 8:
+        return special.erf(x)
+    x = xp.clip(x.astype(xp.float32, copy=False), -4, 4)
+    x2 = x * x
+    p = x2 * _ERF_P[0] + _ERF_P[1]
+    for c in _ERF_P[2:]:
+        p = p * x2 + c
+    q = x2 * _ERF_Q[0] + _ERF_Q[1]
+    for c in _ERF_Q[2:]:
+        q = q * x2 + c
+    out = x * p / q
+    # Where erf is near -1, callers take 1 + erf(x), which would turn the approximation's
+    # absolute error into a large relative one: the few elements there get special.erf.
+    tail = x < -2
+    if tail.any():
+        out[tail] = special.erf(x[tail])
+    return out
+
+
 def softplus_array(xp: Any, x: Array) -> Array:
     """log(1 + exp(x)) on an array, without overflow."""
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
@@ -149,7 +180,7 @@ def _gelu_slope(xp: Any, x: Array, approximate: str) -> Array:
     if approximate == "tanh":
         t = xp.tanh(_KAPPA * (x + _CUBIC * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_KAPPA * (1 + 3 * _CUBIC * x * x))
-    cdf = 0.5 * (1 + special.erf(x * _SQRT_HALF))
+    cdf = 0.5 * (1 + erf_array(xp, x * _SQRT_HALF))
     return cdf + x * (xp.exp(-0.5 * x * x) * _INV_SQRT_2PI)
 
 
@@ -174,8 +205,8 @@ class Gelu(Function):
             ctx.approximate = approximate
         if approximate == "tanh":
             out = 0.5 * x * (1 + xp.tanh(_KAPPA * (x + _CUBIC * x * x * x)))
-        else:  # special.erf computes in float64; the cast below brings it back
-            out = 0.5 * x * (1 + special.erf(x * _SQRT_HALF))
+        else:
+            out = 0.5 * x * (1 + erf_array(xp, x * _SQRT_HALF))
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
