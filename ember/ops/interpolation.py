@@ -5,7 +5,8 @@ The work is separable. Per spatial dim, a small table (index and weight, each of
 depends only on sizes and options, and is cached. ``Resample`` applies a table along one dim
 with one gather and one multiply-add per tap. Its backward applies the transposed table
 (built with the table) the same way, so every gradient, of any order, is a gather as well.
-The nearest modes are a plain ``TakeIndices`` gather (backward: scatter-add).
+In the nearest modes every weight is 1 (``weight`` is None): the forward is a plain gather, and
+the backward sums the copies with gathers too, instead of a slow scatter-add.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from ember.backend import Array, array_module
 from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.elementwise import clone
 from ember.ops.grid_sampling import cubic_convolution, cubic_far, cubic_near
-from ember.ops.rearrange import TakeIndices
 from ember.tensor import Tensor
 
 __all__ = ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
@@ -31,8 +31,8 @@ __all__ = ["interpolate", "upsample", "upsample_bilinear", "upsample_nearest"]
 class Resample(Function):
     """out[.., o, ..] = sum_t weight[t, o] * x[.., index[t, o], ..] along dim.
 
-    A sparse matrix applied along one axis; backward applies its transpose (``adjoint``),
-    whose backward is this table again.
+    A sparse matrix applied along one axis (weight None: all ones); backward applies its
+    transpose (``adjoint``), whose backward is this table again.
     """
 
     @staticmethod
@@ -41,6 +41,11 @@ class Resample(Function):
         xp = array_module(x)
         index, weight = table
         shape = (-1,) + (1,) * (x.ndim - dim - 1)  # weights broadcast along the trailing dims
+        if weight is None:
+            out = xp.take(x, index[0], axis=dim)
+            for t in range(1, len(index)):
+                out += xp.take(x, index[t], axis=dim)
+            return out
         out = xp.take(x, index[0], axis=dim) * weight[0].reshape(shape)
         for t in range(1, len(index)):
             out += xp.take(x, index[t], axis=dim) * weight[t].reshape(shape)
@@ -110,10 +115,7 @@ def interpolate(
         table = _table(xp, kind, n_in, n_out, bool(align_corners), scale, opmath)
         if table is None:  # this dim stays as it is
             continue
-        if kind.startswith("nearest"):
-            out = TakeIndices.apply(out, i + 2, table)
-        else:
-            out = Resample.apply(out, i + 2, *table)
+        out = Resample.apply(out, i + 2, *table)
     return clone(input) if out is input else out
 
 
@@ -205,7 +207,7 @@ def _check_dtype(input: Tensor, mode: str) -> None:
 def _table(
     xp: Any, kind: str, n_in: int, n_out: int, align_corners: bool, scale: Any, opmath: str
 ) -> Any:
-    """The table of one dim: an index for the nearest modes, else (table, adjoint).
+    """The (table, adjoint) pair of one dim, each an (index, weight) pair.
 
     None when the dim maps onto itself. Weights are in opmath (float32 for half types).
     """
@@ -214,7 +216,11 @@ def _table(
     if kind.startswith("nearest"):
         index = _nearest(xp, dt, s, n_out, kind == "nearest-exact")
         index = xp.minimum(index, n_in - 1)
-        return None if n_in == n_out and bool((index == xp.arange(n_in)).all()) else index
+        if n_in == n_out and bool((index == xp.arange(n_in)).all()):
+            return None
+        ones = xp.ones((1, n_out), dtype=dt)
+        adj_index, adj_weight = _adjoint(xp, index[None], ones, n_in)
+        return (index[None], None), (adj_index, None if adj_weight.all() else adj_weight)
     if kind == "area":
         index, weight = _area(xp, dt, n_in, n_out)
     elif kind.startswith("aa-"):
