@@ -41,6 +41,11 @@ def _group_dot(xp: Any, a: Array, b: Array, dims: tuple, shape: tuple) -> Array:
     return xp.einsum(f"{subs},{subs}->{kept}", a, b).reshape(shape)
 
 
+def _wide(xp: Any, *arrays: Array | None) -> list:
+    """float16 and bfloat16 arrays as float32, where the statistics are computed."""
+    return [a if a is None or a.dtype.itemsize >= 4 else a.astype(xp.float32) for a in arrays]
+
+
 def _count(shape: tuple, dims: tuple) -> int:
     return math.prod(shape[d] for d in dims)
 
@@ -59,6 +64,10 @@ class Normalize(Function):
         ctx: Context, x: Array, weight: Array | None, bias: Array | None, dims: tuple, eps: float
     ) -> tuple[Array, Array, Array]:
         xp = array_module(x)
+        if ctx.needs_input_grad:
+            ctx.save_for_backward(x, weight)
+        dtype = x.dtype
+        x, weight, bias = _wide(xp, x, weight, bias)
         mean = x.mean(axis=dims, keepdims=True)
         out = x - mean
         var = _group_dot(xp, out, out, dims, mean.shape)
@@ -68,7 +77,6 @@ class Normalize(Function):
         if ctx.needs_input_grad:
             ctx.dims, ctx.eps, ctx.mean, ctx.invstd = dims, eps, mean, invstd
             ctx.bias_shape = None if bias is None else bias.shape
-            ctx.save_for_backward(x, weight)
         if weight is None:
             out *= invstd
         else:
@@ -81,7 +89,7 @@ class Normalize(Function):
         if bias is not None:
             out += bias
         ctx.mark_non_differentiable(mean, var)
-        return out, mean, var
+        return out.astype(dtype, copy=False), mean, var
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor, _mean: Tensor, _var: Tensor) -> tuple:
@@ -123,32 +131,32 @@ class NormalizeBackward(Function):
         if ctx.needs_input_grad:
             ctx.dims, ctx.eps, ctx.need = dims, eps, (need_x, need_w)
             ctx.save_for_backward(grad, x, weight)
+        x_dtype, w_dtype = x.dtype, None if weight is None else weight.dtype
+        grad, x, weight = _wide(xp, grad, x, weight)
         xhat = x - mean
         xhat *= invstd
-        outs = []
-        if need_x:
-            n = _count(x.shape, dims)
-            gh = grad if weight is None else grad * weight
-            shift = gh.mean(axis=dims, keepdims=True)
+        n = _count(x.shape, dims)
+        grad_w = coef = None
+        w_dims = () if weight is None else _broadcast_dims(x.shape, weight.shape)
+        if need_w:
+            grad_w = _group_dot(xp, grad, xhat, w_dims, weight.shape)
+            if not need_x:
+                return (grad_w.astype(w_dtype, copy=False),)
+        # A weight constant over each group (batch norm) factors out of grad_x.
+        per_group = weight is None or set(dims) <= set(w_dims)
+        gh = grad if per_group else grad * weight
+        if grad_w is not None and w_dims == dims:
+            coef = grad_w.reshape(mean.shape) / n  # the same sums, already done
+        else:
             coef = _group_dot(xp, gh, xhat, dims, mean.shape)
             coef /= n
-            grad_x = gh - shift
-            if need_w:
-                grad_w = _group_dot(
-                    xp, grad, xhat, _broadcast_dims(x.shape, weight.shape), weight.shape
-                )
-            xhat *= coef  # xhat is not needed after this
-            grad_x -= xhat
-            grad_x *= invstd
-            outs.append(grad_x)
-            if need_w:
-                outs.append(grad_w)
-        elif need_w:
-            grad_w = _group_dot(
-                xp, grad, xhat, _broadcast_dims(x.shape, weight.shape), weight.shape
-            )
-            outs.append(grad_w)
-        return tuple(outs)
+        # grad_x = invstd * (gh - mean(gh) - xhat * coef), built in xhat's buffer
+        xhat *= coef
+        xhat += gh.mean(axis=dims, keepdims=True)
+        xp.subtract(gh, xhat, out=xhat)
+        xhat *= invstd if weight is None or not per_group else invstd * weight
+        grad_x = xhat.astype(x_dtype, copy=False)
+        return (grad_x,) if grad_w is None else (grad_x, grad_w.astype(w_dtype, copy=False))
 
     @staticmethod
     def backward(ctx: Context, *grads: Tensor) -> tuple:

@@ -80,6 +80,27 @@ def test_layer_norm_float64_dtype():
     check_op(lambda m, x, w, b: F(m).layer_norm(x, (5,), w, b), (3, 5), (5,), (5,), dtype="float64")
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_low_precision_computes_in_float32(dtype):
+    tol = {"rtol": 2e-2, "atol": 2e-2}
+    check_op(
+        lambda m, x, w, b: F(m).layer_norm(x, (16,), w, b),
+        (4, 16),
+        (16,),
+        (16,),
+        dtype=dtype,
+        **tol,
+    )
+    check_op(
+        lambda m, x, w, b: F(m).batch_norm(x, None, None, w, b, True),
+        (8, 3, 4),
+        (3,),
+        (3,),
+        dtype=dtype,
+        **tol,
+    )
+
+
 @pytest.mark.parametrize("shape, groups", [((2, 6, 5), 3), ((2, 4, 3, 3), 2), ((3, 12), 2)])
 def test_group_norm(shape, groups):
     c = shape[1]
