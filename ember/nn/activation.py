@@ -398,7 +398,10 @@ class LogSoftmax(_SoftmaxBase):
 
 
 class Softmax2d(Module):
-    """Apply softmax over the channels of (N, C, H, W) or (C, H, W). Mirrors ``nn.Softmax2d``."""
+    """Apply softmax over the channels (dim -3). Mirrors ``torch.nn.Softmax2d``.
+
+    Shapes: (N, C, H, W) or (C, H, W).
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         if input.dim() not in (3, 4):

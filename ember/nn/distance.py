@@ -25,7 +25,7 @@ class CosineSimilarity(Module):
 
 
 class PairwiseDistance(Module):
-    """Return the p-norm of x1 - x2 + eps over the last dim. Mirrors ``nn.PairwiseDistance``.
+    """Return the p-norm of x1 - x2 + eps over the last dim. Mirrors ``torch.nn.PairwiseDistance``.
 
     Shapes: (*, D) and (*, D) -> (*), or (*, 1) with keepdim.
     """

@@ -34,7 +34,10 @@ class _DropoutNd(Module):
 
 
 class Dropout(_DropoutNd):
-    """Zero elements with probability p, scale the rest by 1 / (1 - p). Mirrors ``nn.Dropout``."""
+    """Zero elements with probability p in training. Mirrors ``torch.nn.Dropout``.
+
+    The kept elements are scaled by 1 / (1 - p).
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training, self.inplace)
@@ -55,7 +58,10 @@ class Dropout2d(_DropoutNd):
 
 
 class Dropout3d(_DropoutNd):
-    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input. Mirrors ``nn.Dropout3d``."""
+    """Zero whole channels of 3-D feature maps. Mirrors ``torch.nn.Dropout3d``.
+
+    Shapes: (N, C, D, H, W) or (C, D, H, W).
+    """
 
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout3d(input, self.p, self.training, self.inplace)

@@ -78,7 +78,7 @@ __all__ = [
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """Apply max(x, 0); the gradient at 0 is 0. Mirrors ``F.relu``."""
+    """Apply max(x, 0); the gradient at 0 is 0. Mirrors ``torch.nn.functional.relu``."""
     return relu_(input) if inplace else _relu(input)
 
 
@@ -111,7 +111,7 @@ def _hardtanh(input: Tensor, min_val: float, max_val: float) -> Tensor:
 def hardtanh(
     input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
 ) -> Tensor:
-    """Clamp to [min_val, max_val]. Mirrors ``F.hardtanh``.
+    """Clamp to [min_val, max_val]. Mirrors ``torch.nn.functional.hardtanh``.
 
     The gradient is zero at and beyond the bounds, as in PyTorch.
     """
@@ -123,12 +123,15 @@ def hardtanh(
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    """In-place ``hardtanh``. Mirrors ``F.hardtanh_``."""
+    """In-place ``hardtanh``. Mirrors ``torch.nn.functional.hardtanh_``."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """Apply min(max(x, 0), 6); zero gradient at 0 and 6 (hardtanh's). Mirrors ``F.relu6``."""
+    """Apply min(max(x, 0), 6). Mirrors ``torch.nn.functional.relu6``.
+
+    The gradient is zero at 0 and 6 (hardtanh's rule).
+    """
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
@@ -151,7 +154,7 @@ class LeakyRelu(Function):
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """Apply x if x > 0 else negative_slope * x. Mirrors ``F.leaky_relu``.
+    """Apply x if x > 0 else negative_slope * x. Mirrors ``torch.nn.functional.leaky_relu``.
 
     The gradient at 0 is negative_slope, as in PyTorch.
     """
@@ -162,12 +165,12 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """In-place ``leaky_relu``. Mirrors ``F.leaky_relu_``."""
+    """In-place ``leaky_relu``. Mirrors ``torch.nn.functional.leaky_relu_``."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """Apply x if x > 0 else weight * x, one weight per channel (dim 1). Mirrors ``F.prelu``.
+    """Apply x if x > 0 else weight * x, per channel. Mirrors ``torch.nn.functional.prelu``.
 
     Shapes: weight is a scalar or (C,) with C = input.shape[1] (1 when input has < 2 dims).
     """
@@ -219,7 +222,9 @@ def rrelu(
     training: bool = False,
     inplace: bool = False,
 ) -> Tensor:
-    """Apply leaky ReLU with random slopes in [lower, upper) when training. Mirrors ``F.rrelu``.
+    """Apply leaky ReLU with random slopes when training. Mirrors ``torch.nn.functional.rrelu``.
+
+    Training draws each slope from U[lower, upper).
 
     In eval the slope is (lower + upper) / 2. Slopes come from Ember's default generator
     (``ember.manual_seed``), so they differ from PyTorch's for the same seed.
@@ -233,7 +238,7 @@ def rrelu(
 def rrelu_(
     input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
 ) -> Tensor:
-    """In-place ``rrelu``. Mirrors ``F.rrelu_``."""
+    """In-place ``rrelu``. Mirrors ``torch.nn.functional.rrelu_``."""
     return rrelu(input, lower, upper, training, inplace=True)
 
 
@@ -247,19 +252,25 @@ def _threshold(input: Tensor, threshold: float, value: float) -> Tensor:
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
-    """Replace x by value where x <= threshold; zero gradient there. Mirrors ``F.threshold``."""
+    """Replace x by value where x <= threshold. Mirrors ``torch.nn.functional.threshold``.
+
+    The gradient there is zero.
+    """
     if inplace:
         return run_inplace(input, lambda t: _threshold(t, threshold, value), "threshold_")
     return _threshold(input, threshold, value)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
-    """In-place ``threshold``. Mirrors ``F.threshold_``."""
+    """In-place ``threshold``. Mirrors ``torch.nn.functional.threshold_``."""
     return run_inplace(input, lambda t: _threshold(t, threshold, value), "threshold_")
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """Zero x where -lambd <= x <= lambd, with zero gradient there. Mirrors ``F.hardshrink``."""
+    """Zero x where -lambd <= x <= lambd. Mirrors ``torch.nn.functional.hardshrink``.
+
+    The gradient there is zero.
+    """
     float_only("hardshrink_cpu", input)
     x = input.data
     return where(Tensor((x >= -lambd) & (x <= lambd)), 0.0, input)
@@ -284,7 +295,10 @@ class Softshrink(Function):
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
-    """Shrink x towards 0 by lambd, zeroing [-lambd, lambd]. Mirrors ``F.softshrink``."""
+    """Shrink x towards 0 by lambd. Mirrors ``torch.nn.functional.softshrink``.
+
+    [-lambd, lambd] goes to 0, with zero gradient.
+    """
     float_only("softshrink_check", input)
     if lambd < 0:
         info = finfo(input.dtype)
@@ -316,7 +330,7 @@ class Hardsigmoid(Function):
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """Apply min(max(x + 3, 0), 6) / 6. Mirrors ``F.hardsigmoid``."""
+    """Apply min(max(x + 3, 0), 6) / 6. Mirrors ``torch.nn.functional.hardsigmoid``."""
     float_only("hardsigmoid_cpu", input)
     if inplace:
         return run_inplace(input, Hardsigmoid.apply, "hardsigmoid_")
@@ -340,7 +354,7 @@ class Hardswish(Function):
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
-    """Apply x * hardsigmoid(x). Mirrors ``F.hardswish``."""
+    """Apply x * hardsigmoid(x). Mirrors ``torch.nn.functional.hardswish``."""
     float_only("hardswish_cpu", input)
     if inplace:
         return run_inplace(input, Hardswish.apply, "hardswish_")
@@ -349,7 +363,10 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 
 # -- gated linear unit -----------------------------------------------------------------------
 def glu(input: Tensor, dim: int = -1) -> Tensor:
-    """Split input in halves a, b along dim and return a * sigmoid(b). Mirrors ``F.glu``."""
+    """Apply the gated linear unit along dim. Mirrors ``torch.nn.functional.glu``.
+
+    input splits in halves a, b along dim; the result is a * sigmoid(b).
+    """
     if input.data.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
     float_only("glu_cpu", input)

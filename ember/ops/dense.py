@@ -83,7 +83,7 @@ def _check_linear(input: Tensor, weight: Tensor, bias: Tensor | None) -> None:
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """Apply y = x W^T + b. Mirrors ``F.linear``.
+    """Apply y = x W^T + b. Mirrors ``torch.nn.functional.linear``.
 
     Shapes: input (*, in_features), weight (out_features, in_features), bias (out_features)
     -> (*, out_features). One GEMM; the weight is read through its transposed view.
@@ -137,7 +137,7 @@ def _check_bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """Apply y_o = x1^T W_o x2 + b_o. Mirrors ``F.bilinear``.
+    """Apply y_o = x1^T W_o x2 + b_o. Mirrors ``torch.nn.functional.bilinear``.
 
     Shapes: input1 (*, in1), input2 (*, in2), weight (out, in1, in2), bias (out) -> (*, out).
     One GEMM of x1 against W laid out as (in1, out * in2), then a product with x2 and a sum.

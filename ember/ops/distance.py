@@ -32,7 +32,7 @@ class ClampMinPassThrough(Function):
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """Return the cosine of the angle between x1 and x2 along dim. Mirrors ``F.cosine_similarity``.
+    """Return cos(x1, x2) along dim. Mirrors ``torch.nn.functional.cosine_similarity``.
 
     Each input is divided by its norm clamped to eps first (as PyTorch, whose gradient ignores
     the clamp), then the product is summed. Inputs broadcast; integers are cast to the float
@@ -59,7 +59,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 def pairwise_distance(
     x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
 ) -> Tensor:
-    """Return the p-norm of x1 - x2 + eps over the last dim. Mirrors ``F.pairwise_distance``.
+    """Return the p-norm distance. Mirrors ``torch.nn.functional.pairwise_distance``.
+
+    The distance is the p-norm of x1 - x2 + eps over the last dim.
 
     Shapes: (*, D) and (*, D), broadcasting -> (*) (or (*, 1) with keepdim).
     """
@@ -71,7 +73,9 @@ def pairwise_distance(
 def normalize(
     input: Tensor, p: float = 2.0, dim: Any = 1, eps: float = 1e-12, out: Tensor | None = None
 ) -> Tensor:
-    """Divide input by its p-norm along dim, clamped below by eps. Mirrors ``F.normalize``.
+    """Divide input by its p-norm along dim. Mirrors ``torch.nn.functional.normalize``.
+
+    The norm is clamped below by eps.
 
     With ``out`` the result is written there and not differentiable, as in PyTorch.
     """
@@ -83,7 +87,7 @@ def normalize(
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
-    """Return int64 one-hot vectors of class indices. Mirrors ``F.one_hot``.
+    """Return int64 one-hot vectors of class indices. Mirrors ``torch.nn.functional.one_hot``.
 
     Shapes: (*) -> (*, num_classes); num_classes = -1 takes max + 1.
     """

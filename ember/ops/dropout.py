@@ -72,7 +72,9 @@ def _dropout(input: Tensor, p: float, inplace: bool, shape: tuple) -> Tensor:
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
-    """Zero elements with probability p, scale the rest by 1 / (1 - p). Mirrors ``F.dropout``.
+    """Zero elements with probability p. Mirrors ``torch.nn.functional.dropout``.
+
+    The kept elements are scaled by 1 / (1 - p).
 
     Differences from PyTorch: masks come from Ember's generator, so they differ for one seed.
     """
@@ -98,7 +100,7 @@ def _channel_dropout(input: Tensor, p: float, training: bool, inplace: bool, bat
 def dropout1d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
-    """Zero whole channels of (N, C, L) or (C, L) input. Mirrors ``F.dropout1d``."""
+    """Zero whole channels of (N, C, L) or (C, L). Mirrors ``torch.nn.functional.dropout1d``."""
     _check_p(p)
     ndim = input.data.ndim
     if ndim not in (2, 3):
@@ -125,7 +127,7 @@ def _deprecated_dims(op: str, ndim: int, wanted: str, spatial: int) -> None:
 def dropout2d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
-    """Zero whole channels of (N, C, H, W) input with probability p. Mirrors ``F.dropout2d``.
+    """Zero whole channels of (N, C, H, W). Mirrors ``torch.nn.functional.dropout2d``.
 
     As PyTorch, a 3-D input is read as (N, C, L), with a warning.
     """
@@ -148,7 +150,7 @@ def dropout2d(
 def dropout3d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:
-    """Zero whole channels of (N, C, D, H, W) input with probability p. Mirrors ``F.dropout3d``."""
+    """Zero whole channels of (N, C, D, H, W). Mirrors ``torch.nn.functional.dropout3d``."""
     _check_p(p)
     ndim = input.data.ndim
     if ndim not in (4, 5):
@@ -175,12 +177,15 @@ def _alpha_dropout(input: Tensor, p: float, training: bool, inplace: bool, featu
 def alpha_dropout(
     input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
 ) -> Tensor:
-    """Drop to SELU's saturation, keeping mean and variance. Mirrors ``F.alpha_dropout``."""
+    """Apply dropout for SELU networks. Mirrors ``torch.nn.functional.alpha_dropout``.
+
+    Dropped units go to SELU's saturation; mean and variance are kept.
+    """
     return _alpha_dropout(input, p, training, inplace, feature=False)
 
 
 def feature_alpha_dropout(
     input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
 ) -> Tensor:
-    """Alpha dropout of whole channels. Mirrors ``F.feature_alpha_dropout``."""
+    """Alpha dropout of whole channels. Mirrors ``torch.nn.functional.feature_alpha_dropout``."""
     return _alpha_dropout(input, p, training, inplace, feature=True)
