@@ -66,8 +66,7 @@ _SizeArg = Any  # an int or a sequence of ints, as PyTorch's _size_any_t
 def _max_pool(input: Tensor, d: int, args: tuple, ceil_mode: bool, return_indices: bool) -> Any:
     kernel_size, stride, padding, dilation = args
     window = Window(input, d, f"max_pool{d}d", kernel_size, stride, padding, dilation, ceil_mode)
-    tables = window.positions(array_module(input.data))
-    return max_over_windows(input, tables, window.out_size, return_indices)
+    return max_over_windows(input, window.table(input.data), window.out_size, return_indices)
 
 
 def max_pool1d(

@@ -12,6 +12,7 @@ backward. The public functions live in ``pooling.py``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import operator
@@ -19,7 +20,7 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.autograd.grad_mode import grad_mode
-from ember.backend import Array, array_module
+from ember.backend import Array, array_module, device_of
 from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.common import no_bool
 from ember.tensor import Tensor
@@ -182,12 +183,18 @@ class Window:
             out -= 1
         return out
 
-    def positions(self, xp: Any) -> list[Array]:
-        """Per dim, the (out, kernel) input positions of each window."""
-        tables = []
-        for n, k, s, p, dil in zip(self.out_size, *self._dims()):
-            tables.append((xp.arange(n) * s - p)[:, None] + xp.arange(k) * dil)
-        return tables
+    def table(self, x: Array) -> Array:
+        """The (window, outputs) table of flat plane positions, cached per geometry."""
+        key = (self.in_size, self.out_size, *self._dims())
+        return _sliding_table(array_module(x), device_of(x), *key)
+
+
+@functools.lru_cache(maxsize=256)
+def _sliding_table(xp: Any, device: Any, in_size: tuple, out_size: tuple, *dims: tuple) -> Array:
+    tables = []
+    for n, k, s, p, dil in zip(out_size, *dims):
+        tables.append((xp.arange(n) * s - p)[:, None] + xp.arange(k) * dil)
+    return _flat_table(xp, tables, in_size)
 
 
 # -- max pooling -----------------------------------------------------------------------------
@@ -218,28 +225,19 @@ def _flat_table(xp: Any, tables: list[Array], sizes: tuple) -> Array:
 
 
 def _first_argmax(xp: Any, windows: Array, best: Array) -> Array:
-    """Index along axis 1 of the first maximum, or of the last NaN, as PyTorch's kernels pick.
-
-    A loop over the window's positions, each pass one comparison over all outputs: far faster
-    than ``argmax`` over a short axis.
-    """
-    first = xp.zeros(best.shape, dtype=xp.int64)
-    for k in range(windows.shape[1] - 1, -1, -1):  # downwards: the smallest match stays
-        xp.copyto(first, k, where=windows[:, k] == best)
+    """Index along axis 1 of the first maximum, or of the last NaN, as PyTorch's kernels pick."""
+    first = windows.argmax(axis=1)
     if windows.dtype.kind in "fV" and xp.isnan(best).any():
         for k in range(windows.shape[1]):
             xp.copyto(first, k, where=xp.isnan(windows[:, k]))
     return first
 
 
-def max_over_windows(
-    input: Tensor, tables: list[Array], out_size: tuple, return_indices: bool
-) -> Any:
-    """Max over the windows whose per-dim positions are ``tables``; with indices if asked."""
+def max_over_windows(input: Tensor, table: Array, out_size: tuple, return_indices: bool) -> Any:
+    """Max over the windows of a (window, outputs) position table; with indices if asked."""
     x = input.data
     xp = array_module(x)
     d = len(out_size)
-    table = _flat_table(xp, tables, x.shape[-d:])
     planes, lead = _plane_view(x, d)
     windows = xp.take(planes, table, axis=1)  # (planes, window, outputs)
     best = windows.max(axis=1)
@@ -429,12 +427,18 @@ def adaptive_bounds(xp: Any, size: int, out: int) -> tuple[Array, Array]:
 def adaptive_max(input: Tensor, d: int, output_size: Any, return_indices: bool) -> Any:
     """Adaptive max pooling: the windows of ``adaptive_bounds``, padded to a common width."""
     sizes = adaptive_sizes(input, d, output_size, f"adaptive_max_pool{d}d")
-    xp = array_module(input.data)
+    x = input.data
+    table = _adaptive_table(array_module(x), device_of(x), tuple(x.shape[-d:]), sizes)
+    return max_over_windows(input, table, sizes, return_indices)
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptive_table(xp: Any, device: Any, in_size: tuple, out_size: tuple) -> Array:
     tables = []
-    for size, out in zip(input.shape[-d:], sizes):
+    for size, out in zip(in_size, out_size):
         start, end = adaptive_bounds(xp, size, out)
         width = int((end - start).max()) if out else 1
         pos = start[:, None] + xp.arange(width)
         # Short windows repeat their last position, keeping positions non-decreasing.
         tables.append(xp.minimum(pos, end[:, None] - 1))
-    return max_over_windows(input, tables, sizes, return_indices)
+    return _flat_table(xp, tables, in_size)

@@ -95,13 +95,10 @@ def test_max_pool_inf_and_nan():
     check_op(lambda m, x: F(m).max_pool1d(x, 2, 1), inputs=[y], grad=False)
 
 
-def test_max_pool_with_indices_names():
-    x = ember.randn(2, 3, 6)
-    out, idx = F(ember).max_pool1d_with_indices(x, 2)
-    values, indices = F(ember).max_pool1d(x, 2, return_indices=True)
-    np.testing.assert_array_equal(out.data, values.data)
-    np.testing.assert_array_equal(idx.data, indices.data)
-    assert idx.dtype == ember.int64
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_with_indices_functions(d):
+    check_op(lambda m, x: getattr(F(m), f"max_pool{d}d_with_indices")(x, 2, 1), SHAPES[d])
+    check_op(lambda m, x: getattr(F(m), f"adaptive_max_pool{d}d_with_indices")(x, 3), SHAPES[d])
 
 
 def test_max_pool_double_backward_matches_torch():
