@@ -20,7 +20,7 @@ from ember.ops.dims import movedim, unsqueeze
 from ember.ops.loss_common import reduction_mode
 from ember.ops.reduction import sum
 from ember.ops.shape import expand
-from ember.ops.softmax import SoftmaxBackward, log_softmax, softmax
+from ember.ops.softmax import SoftmaxBackward, log_softmax, row_sum, softmax
 from ember.tensor import Tensor
 
 __all__ = ["cross_entropy", "nll_loss"]
@@ -92,15 +92,15 @@ def _scale(reduction: str, denom: Any) -> Any:
 
 
 def _forward(ctx: Context, x: Array, q: Any, reduction: str, denom: Any) -> Array:
-    """The rows' losses sum_c q (lse - z) with z = x - max, reduced; keeps softmax for backward."""
+    """The rows' losses sum_c q (lse - z) with z = x - max, reduced; keeps exp(z) for backward."""
     xp = array_module(x)
     z = x - x.max(axis=1, keepdims=True)
-    e = xp.exp(z)
-    total = e.sum(axis=1, keepdims=True)
-    loss = q.qsum * xp.log(total[:, 0]) - q.dot(z)
-    if ctx.needs_input_grad:
-        e /= total
-        ctx.probs, ctx.q = e, q
+    loss = -q.dot(z)
+    e = xp.exp(z, out=z)  # z is ours: exponentiate in place
+    total = row_sum(e)
+    loss += q.qsum * xp.log(total)
+    if ctx.needs_input_grad:  # softmax = e / total, normalised only in backward
+        ctx.probs, ctx.q = (e, 1 / total), q
         ctx.scale = _scale(reduction, denom)
     if reduction == "none":
         return loss
@@ -154,13 +154,17 @@ class CrossEntropyProb(Function):
 
 
 class CrossEntropyBackward(Function):
-    """scale[i] * (softmax(x)[i, c] * qsum[i] - q[i, c]); twice differentiable."""
+    """scale[i] * (softmax(x)[i, c] * qsum[i] - q[i, c]); twice differentiable.
+
+    ``probs`` is (exp(x - max), 1 / its row sums) from the forward, a constant here.
+    """
 
     @staticmethod
-    def forward(ctx: Context, grad: Array, x: Array, probs: Array, q: Any, scale: Any) -> Array:
+    def forward(ctx: Context, grad: Array, x: Array, probs: tuple, q: Any, scale: Any) -> Array:
         xp = array_module(x)
         rows = grad if scale is None else xp.broadcast_to(grad * scale, (x.shape[0],))
-        out = probs * (rows * q.qsum)[:, None]
+        exps, inv_total = probs  # softmax = exps * inv_total, row by row
+        out = exps * (rows * q.qsum * inv_total)[:, None]
         q.subtract(out, rows)
         ctx.save_for_backward(grad, x)
         ctx.q, ctx.scale = q, scale

@@ -330,7 +330,7 @@ def multilabel_soft_margin_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """Return the multi-label logistic loss. Mirrors ``F.multilabel_soft_margin_loss``.
+    """Return the multi-label loss. Mirrors ``torch.nn.functional.multilabel_soft_margin_loss``.
 
     ``-(y log s(x) + (1 - y) log s(-x))``, weighted, averaged over the last (class) dim.
     """

@@ -75,7 +75,10 @@ def margin_ranking_loss(
     reduce: bool | None = None,
     reduction: str = "mean",
 ) -> Tensor:
-    """Return max(0, -target * (input1 - input2) + margin). Mirrors ``F.margin_ranking_loss``."""
+    """Return the margin ranking loss. Mirrors ``torch.nn.functional.margin_ranking_loss``.
+
+    max(0, -target * (input1 - input2) + margin).
+    """
     reduction = reduction_mode(size_average, reduce, reduction)
     if input1.ndim != input2.ndim or input1.ndim != target.ndim:
         raise RuntimeError(
@@ -169,9 +172,9 @@ def triplet_margin_with_distance_loss(
     swap: bool = False,
     reduction: str = "mean",
 ) -> Tensor:
-    """Return the triplet loss under any distance. Mirrors ``F.triplet_margin_with_distance_loss``.
+    """Return the triplet loss. Mirrors ``torch.nn.functional.triplet_margin_with_distance_loss``.
 
-    ``distance_function`` defaults to the pairwise Euclidean distance.
+    ``distance_function`` (any callable of two tensors) defaults to the pairwise Euclidean distance.
     """
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")

@@ -25,6 +25,23 @@ __all__ = ["log_softmax", "softmax", "softmin"]
 _LOW_PRECISION = frozenset(("float16", "bfloat16"))
 
 
+def row_sum(a: Array) -> Array:
+    """Sum a 2-d float array over its last axis; one BLAS matrix-vector product when it can.
+
+    NOTE: for float32/float64 a gemv is several times faster than NumPy's sum over axis 1.
+    """
+    if a.dtype.kind == "f" and a.dtype.itemsize >= 4:
+        return a @ array_module(a).ones(a.shape[-1], a.dtype)
+    return a.sum(axis=-1)
+
+
+def _dim_sum(a: Array, dim: int) -> Array:
+    """Sum over dim, keeping it; a matrix-vector product when dim is the last one."""
+    if dim == a.ndim - 1 and a.ndim >= 1:
+        return row_sum(a)[..., None]
+    return a.sum(axis=dim, keepdims=True)
+
+
 def _upcast(x: Array) -> Array:
     """float16/bfloat16 arrays as float32 (the accumulation type), others unchanged."""
     return x.astype("float32") if x.dtype.name in _LOW_PRECISION else x
@@ -40,7 +57,7 @@ class Softmax(Function):
             z = _upcast(x)
             out = z - z.max(axis=dim, keepdims=True)
             xp.exp(out, out=out)
-            out /= out.sum(axis=dim, keepdims=True)
+            out /= _dim_sum(out, dim)
         out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         ctx.dim = dim
@@ -59,7 +76,9 @@ class SoftmaxBackward(Function):
     def forward(ctx: Context, grad: Array, out: Array, dim: int) -> Array:
         ctx.save_for_backward(grad, out)
         ctx.dim = dim
-        return out * (grad - (grad * out).sum(axis=dim, keepdims=True))
+        result = grad - _dim_sum(grad * out, dim)
+        result *= out
+        return result
 
     @staticmethod
     def backward(ctx: Context, gg: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
@@ -83,7 +102,7 @@ class LogSoftmax(Function):
         with quiet(xp):  # log(0) for a slice of all -inf: NaN/-inf silently, as PyTorch
             z = _upcast(x)
             out = z - z.max(axis=dim, keepdims=True)
-            out -= xp.log(xp.exp(out).sum(axis=dim, keepdims=True))
+            out -= xp.log(_dim_sum(xp.exp(out), dim))
         out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         ctx.dim = dim
@@ -102,7 +121,10 @@ class LogSoftmaxBackward(Function):
     def forward(ctx: Context, grad: Array, out: Array, dim: int) -> Array:
         ctx.save_for_backward(grad, out)
         ctx.dim = dim
-        return grad - array_module(out).exp(out) * grad.sum(axis=dim, keepdims=True)
+        result = array_module(out).exp(out)
+        result *= -_dim_sum(grad, dim)
+        result += grad
+        return result
 
     @staticmethod
     def backward(ctx: Context, gg: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
