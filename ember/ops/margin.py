@@ -269,7 +269,7 @@ def multilabel_margin_loss(
     listed = xp.cumprod(t != -1, axis=1).astype(bool)  # slots before the first -1
     safe = xp.where(listed, t, 0)
     is_target = xp.zeros((N, C + 1), bool)  # column C collects the unlisted slots
-    xp.put_along_axis(is_target, xp.where(listed, t, C), True, axis=1)
+    is_target[xp.arange(N)[:, None], xp.where(listed, t, C)] = True
     is_target = is_target[:, :C]
     x_target = gather(rows, 1, Tensor(safe))  # (N, C): x at each listed target
     pairs = clamp_min(1 - unsqueeze(x_target, 2) + unsqueeze(rows, 1), 0)  # (N, slot, k)
