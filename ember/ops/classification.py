@@ -94,6 +94,9 @@ def _scale(reduction: str, denom: Any) -> Any:
 def _forward(ctx: Context, x: Array, q: Any, reduction: str, denom: Any) -> Array:
     """The rows' losses sum_c q (lse - z) with z = x - max, reduced; keeps exp(z) for backward."""
     xp = array_module(x)
+    dtype = x.dtype
+    if dtype.itemsize < 4:  # float16/bfloat16 accumulate in float32, as PyTorch's CPU kernels
+        x = x.astype("float32")
     z = x - x.max(axis=1, keepdims=True)
     loss = -q.dot(z)
     e = xp.exp(z, out=z)  # z is ours: exponentiate in place
@@ -102,10 +105,16 @@ def _forward(ctx: Context, x: Array, q: Any, reduction: str, denom: Any) -> Arra
     if ctx.needs_input_grad:  # softmax = e / total, normalised only in backward
         ctx.probs, ctx.q = (e, 1 / total), q
         ctx.scale = _scale(reduction, denom)
+    return _reduce(loss, reduction, denom, dtype)
+
+
+def _reduce(loss: Array, reduction: str, denom: Any, dtype: Any) -> Array:
+    """The rows' losses reduced, in the input's dtype."""
     if reduction == "none":
-        return loss
+        return loss.astype(dtype, copy=False)
+    xp = array_module(loss)
     with quiet(xp):  # 'mean' over no targets (all ignored, or empty) is NaN, as PyTorch
-        return loss.sum() / denom if reduction == "mean" else loss.sum()
+        return xp.asarray(loss.sum() / denom if reduction == "mean" else loss.sum(), dtype)
 
 
 class CrossEntropy(Function):
@@ -337,10 +346,7 @@ class NLLLoss(Function):
         loss = -q.dot(x)
         ctx.q, ctx.shape = q, x.shape
         ctx.scale = _scale(reduction, denom)
-        if reduction == "none":
-            return loss
-        with quiet(array_module(x)):  # 'mean' over no targets is NaN, as PyTorch
-            return loss.sum() / denom if reduction == "mean" else loss.sum()
+        return _reduce(loss, reduction, denom, x.dtype)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:

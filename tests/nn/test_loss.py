@@ -118,6 +118,21 @@ def test_cross_entropy_dtypes():
     assert e.dtype == ember.float32
 
 
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_low_precision_losses_keep_dtype(dtype, reduction):
+    t = np.array([0, 2, 1, -100])
+
+    def ce(m, x):
+        return F(m).cross_entropy(x, m.tensor(t), reduction=reduction, label_smoothing=0.1)
+
+    def nll(m, x):
+        return F(m).nll_loss(x, m.tensor(t), reduction=reduction)
+
+    for fn in (ce, nll):
+        check_op(fn, (4, 5), dtype=dtype, rtol=2e-2, atol=2e-2)
+
+
 def test_cross_entropy_gradcheck():
     t = np.array([0, 2, -100, 1])
     w = np.array([0.5, 2.0, 1.5])
