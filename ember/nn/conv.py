@@ -11,13 +11,13 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import ember
 from ember.backend import DeviceLike
 from ember.backend.dtypes import DType
 from ember.nn import functional as F
 from ember.nn import init
 from ember.nn.module import Module
 from ember.nn.parameter import Parameter
+from ember.ops.creation import empty
 from ember.tensor import Tensor
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
@@ -84,9 +84,9 @@ class _ConvNd(Module):
             if transposed
             else (out_channels, in_channels // groups, *self.kernel_size)
         )
-        self.weight = Parameter(ember.empty(shape, device=device, dtype=dtype))
+        self.weight = Parameter(empty(shape, device=device, dtype=dtype))
         if bias:
-            self.bias = Parameter(ember.empty(out_channels, device=device, dtype=dtype))
+            self.bias = Parameter(empty(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -123,6 +123,11 @@ def _weight_grad(x: Array, gy: Array, geo: Geometry, ksize: tuple) -> Array:
     return gw.reshape(o, x.shape[1] // g, *ksize)
 
 
+def _outer_or_gemm(a: Array, b: Array) -> Array:
+    """Compute a @ b; a broadcast product when the inner dim is 1 (depthwise: BLAS is slow)."""
+    return a * b if a.shape[-1] == 1 else a @ b
+
+
 def _adjoint(y: Array, w: Array, geo: Geometry, size: tuple) -> Array:
     """Compute x = A_w^T y: per chunk, one (stacked) GEMM to columns, then col2im adds."""
     xp = array_module(y)
@@ -135,7 +140,7 @@ def _adjoint(y: Array, w: Array, geo: Geometry, size: tuple) -> Array:
         y_rows = _group_rows(y, geo.groups)
         step = _step(n, c * math.prod(ksize) * math.prod(out_size))
         for start in range(0, n, step):
-            cols = w_t @ y_rows[start : start + step]  # (m, [g,] C/g*K, L)
+            cols = _outer_or_gemm(w_t, y_rows[start : start + step])  # (m, [g,] C/g*K, L)
             cols = cols.reshape(-1, c, *ksize, *out_size)
             add_windows(x[start : start + step], cols, geo)
         return crop(x, size, geo.pads)
@@ -155,7 +160,7 @@ def _adjoint(y: Array, w: Array, geo: Geometry, size: tuple) -> Array:
     for start in range(0, n, step):
         stop = min(start + step, n)
         y_pitch[(slice(0, stop - start), slice(None), *map(slice, out_size))] = y[start:stop]
-        cols = w_t @ _group_rows(y_pitch[: stop - start], geo.groups)  # (m, [g,] C/g*K, M)
+        cols = _outer_or_gemm(w_t, _group_rows(y_pitch[: stop - start], geo.groups))
         cols = cols.reshape(stop - start, c, len(offsets), length)
         for t, offset in enumerate(offsets):
             x[start:stop, :, offset : offset + length] += cols[:, :, t]
