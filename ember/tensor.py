@@ -1152,6 +1152,12 @@ class Tensor:
     def where(self, condition: Any, other: Any) -> Any:
         return _ops.where(condition, self, other)
 
+    def softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _ops.softmax(self, dim, dtype=dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> Tensor:
+        return _ops.log_softmax(self, dim, dtype=dtype)
+
     # -- Indexing, sorting and counting (ops/indexing.py, ops/sorting.py) ----------------------
     def index_select(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.index_select(self, *args, **kwargs)

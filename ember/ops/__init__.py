@@ -8,6 +8,7 @@ import sys
 
 from ember.ops.combine import *
 from ember.ops.common import result_type
+from ember.ops.softmax import log_softmax, softmax
 from ember.ops.comparison import *
 from ember.ops.creation import *
 from ember.ops.decomposition import *
@@ -73,6 +74,8 @@ _MODULES = (
 # Module names such as `scatter` are shadowed by functions of the same name; read __all__ from
 # sys.modules instead.
 __all__ = [
+    "log_softmax",
     "result_type",
+    "softmax",
     *(name for module in _MODULES for name in sys.modules[f"ember.ops.{module}"].__all__),
 ]
