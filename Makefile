@@ -35,6 +35,7 @@ smoke: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/overhead.py $(BENCH_ARGS)
+	$(PY) benchmarks/nn_layers.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check $(SOURCES)

@@ -69,8 +69,61 @@ def linear(m: Any, batch: int = 128, n_in: int = 784, n_out: int = 512) -> Step:
     return _fwd_bwd(layer, [x], grad)
 
 
+def conv2d(m: Any) -> Step:
+    """nn.Conv2d(32, 64, 3, padding=1) on (64, 32, 28, 28)."""
+    rng = np.random.default_rng(0)
+    layer = m.nn.Conv2d(32, 64, 3, padding=1)
+    _load(layer, m, rng)
+    x = m.tensor(rng.standard_normal((64, 32, 28, 28)).astype(np.float32), requires_grad=True)
+    grad = m.tensor(rng.standard_normal((64, 64, 28, 28)).astype(np.float32))
+    return _fwd_bwd(layer, [x], grad)
+
+
+def batchnorm2d(m: Any) -> Step:
+    """nn.BatchNorm2d(64) in training mode on (64, 64, 28, 28)."""
+    rng = np.random.default_rng(0)
+    layer = m.nn.BatchNorm2d(64)
+    x = m.tensor(rng.standard_normal((64, 64, 28, 28)).astype(np.float32), requires_grad=True)
+    grad = m.tensor(rng.standard_normal((64, 64, 28, 28)).astype(np.float32))
+    return _fwd_bwd(layer, [x], grad)
+
+
+def layernorm(m: Any) -> Step:
+    """nn.LayerNorm(512) on (64, 128, 512)."""
+    rng = np.random.default_rng(0)
+    layer = m.nn.LayerNorm(512)
+    x = m.tensor(rng.standard_normal((64, 128, 512)).astype(np.float32), requires_grad=True)
+    grad = m.tensor(rng.standard_normal((64, 128, 512)).astype(np.float32))
+    return _fwd_bwd(layer, [x], grad)
+
+
+def cross_entropy(m: Any, batch: int = 128, classes: int = 1000) -> Step:
+    """F.cross_entropy on (128, 1000) logits with class-index targets."""
+    rng = np.random.default_rng(0)
+    logits = m.tensor(rng.standard_normal((batch, classes)).astype(np.float32), requires_grad=True)
+    target = m.tensor(rng.integers(0, classes, batch))
+
+    def step() -> None:
+        logits.grad = None
+        m.nn.functional.cross_entropy(logits, target).backward()
+
+    return step
+
+
 WORKLOADS: list[tuple[str, Callable[[], Step], Callable[[], Step]]] = [
     ("Linear 784->512, batch 128, fwd+bwd", lambda: linear(ember), lambda: linear(torch)),
+    ("Conv2d 32->64 3x3, (64, 32, 28, 28), fwd+bwd", lambda: conv2d(ember), lambda: conv2d(torch)),
+    (
+        "BatchNorm2d(64), (64, 64, 28, 28), fwd+bwd",
+        lambda: batchnorm2d(ember),
+        lambda: batchnorm2d(torch),
+    ),
+    ("LayerNorm(512), (64, 128, 512), fwd+bwd", lambda: layernorm(ember), lambda: layernorm(torch)),
+    (
+        "cross_entropy (128, 1000), fwd+bwd",
+        lambda: cross_entropy(ember),
+        lambda: cross_entropy(torch),
+    ),
 ]
 
 

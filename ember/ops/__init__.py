@@ -8,7 +8,6 @@ import sys
 
 from ember.ops.combine import *
 from ember.ops.common import result_type
-from ember.ops.softmax import log_softmax, softmax
 from ember.ops.comparison import *
 from ember.ops.creation import *
 from ember.ops.decomposition import *
@@ -35,6 +34,7 @@ from ember.ops.scan import *
 from ember.ops.scatter import *
 from ember.ops.selection import *
 from ember.ops.shape import *
+from ember.ops.softmax import log_softmax, softmax
 from ember.ops.sorting import *
 from ember.ops.strided import *
 from ember.ops.trig import *
