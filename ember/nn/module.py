@@ -86,9 +86,13 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_hooks or self._forward_pre_hooks):
-            return self.forward(*args, **kwargs)
-        return self._call_with_hooks(args, kwargs)
+        try:
+            if not (self._forward_hooks or self._forward_pre_hooks):
+                return self.forward(*args, **kwargs)
+            return self._call_with_hooks(args, kwargs)
+        except (RuntimeError, ValueError, IndexError, TypeError) as err:
+            _name_layer(self, err)
+            raise
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
         for key, hook in list(self._forward_pre_hooks.items()):
@@ -579,6 +583,20 @@ class Module:
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
+
+
+def _name_layer(module: Module, err: BaseException) -> None:
+    """Prefix an error from forward with the innermost layer that raised it (once).
+
+    Differences from PyTorch: PyTorch's messages name the shapes but not the layer; Ember's keep
+    PyTorch's text after the layer, e.g. ``Linear(in_features=5, out_features=3, bias=True):
+    mat1 and mat2 shapes cannot be multiplied (4x6 and 5x3)``.
+    """
+    if getattr(err, "_ember_layer", False) or not err.args or not isinstance(err.args[0], str):
+        return
+    extra = module.extra_repr().replace("\n", ", ")
+    err.args = (f"{module._get_name()}({extra}): {err.args[0]}", *err.args[1:])
+    err._ember_layer = True  # type: ignore[attr-defined]
 
 
 def _type_name(value: Any) -> str:
