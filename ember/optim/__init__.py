@@ -1,0 +1,12 @@
+"""Optimizers. Mirrors ``torch.optim``: the Optimizer base and the update rules.
+
+Each optimizer updates parameter arrays in place with preallocated state; the state_dict
+layout is PyTorch's, so a converted PyTorch optimizer state loads and continues identically.
+"""
+
+from ember.optim.optimizer import Optimizer
+from ember.optim.sgd import SGD
+
+# TODO(#5): import lr_scheduler, swa_utils and LBFGS here once their modules exist.
+
+__all__ = ["SGD", "Optimizer"]
