@@ -4,9 +4,10 @@ Each optimizer updates parameter arrays in place with preallocated state; the st
 layout is PyTorch's, so a converted PyTorch optimizer state loads and continues identically.
 """
 
+from ember.optim.adam import Adam, Adamax, AdamW
 from ember.optim.optimizer import Optimizer
 from ember.optim.sgd import SGD
 
 # TODO(#5): import lr_scheduler, swa_utils and LBFGS here once their modules exist.
 
-__all__ = ["SGD", "Optimizer"]
+__all__ = ["SGD", "Adam", "AdamW", "Adamax", "Optimizer"]

@@ -81,6 +81,51 @@ def _with_hooks(step: Callable) -> Callable:
     return hooked
 
 
+def _check_args(
+    lr: float,
+    eps: float | None = None,
+    betas: tuple[float, float] | None = None,
+    weight_decay: float | None = None,
+) -> None:
+    """Raise PyTorch's ValueError for an invalid common hyperparameter."""
+    if not lr >= 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if eps is not None and not eps >= 0.0:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if betas is not None:
+        for i, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+    if weight_decay is not None and not weight_decay >= 0.0:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
+def _zeros_state(like: Array, value: float = 0.0) -> Tensor:
+    """A 0-d float32 state tensor (``step``, ``mu_product``) as PyTorch keeps it."""
+    xp = array_module(like)
+    return Tensor(xp.full((), value, dtype=xp.float32))
+
+
+def _lerp_(start: Array, end: Array, weight: float, work: Array) -> None:
+    """Do start += weight * (end - start) in place, in PyTorch's lerp order (``work``: scratch)."""
+    xp = array_module(start)
+    xp.subtract(end, start, out=work)
+    if abs(weight) < 0.5:
+        work *= weight
+        start += work
+    else:  # PyTorch's second branch: end - (end - start) * (1 - weight)
+        work *= float(xp.float32(1) - xp.float32(weight))
+        xp.subtract(end, work, out=start)
+
+
+def _addcmul_(out: Array, x: Array, y: Array, value: float, work: Array) -> None:
+    """Do out += value * x * y in place, multiplying in PyTorch's order ((value * x) * y)."""
+    xp = array_module(out)
+    xp.multiply(x, value, out=work)
+    work *= y
+    out += work
+
+
 def _clone_state(value: Any, param: Tensor, key: Any = None) -> Any:
     """Deep-copy a loaded state value; floating tensors (except ``step``) take param's dtype."""
     if isinstance(value, Tensor):
@@ -251,10 +296,15 @@ class Optimizer:
                 grad = p.grad
                 if grad is None:
                     continue
-                state = state_of[p]
-                if not state:
+                state = state_of.get(p)
+                if not state:  # lazily created; an entry only once it holds something
+                    state = {} if state is None else state
                     init_state(p.data, state, group)
-                update(p.data, grad.data, state, group)
+                    update(p.data, grad.data, state, group)
+                    if state:
+                        state_of[p] = state
+                else:
+                    update(p.data, grad.data, state, group)
                 p._version[0] += 1
         return loss
 
@@ -279,6 +329,18 @@ class Optimizer:
             flat = array_module(like).empty(like.size, like.dtype)
             self._scratch_buffers[key] = flat
         return flat[: like.size].reshape(like.shape)
+
+    def _grad_with_decay(
+        self, param: Array, grad: Array, maximize: bool, weight_decay: float
+    ) -> Array:
+        """Return (-grad if maximize else grad) + weight_decay * param, in slot 0 if changed."""
+        xp = array_module(param)
+        if maximize:
+            grad = xp.negative(grad, out=self._scratch(param))
+        if weight_decay != 0:
+            decay = xp.multiply(param, weight_decay, out=self._scratch(param, 1))
+            grad = xp.add(grad, decay, out=self._scratch(param))
+        return grad
 
     # -- hooks ------------------------------------------------------------------------------
     def _register(self, hooks: OrderedDict, hook: Callable, prepend: bool = False) -> HookHandle:
