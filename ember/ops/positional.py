@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ember.autograd.function import Context, Function
-from ember.backend import Array, array_module
+from ember.backend import Array
 from ember.backend.dtypes import DType, float32, get_default_dtype
 from ember.ops.common import cast, is_float_array, result_type
 from ember.ops.creation import tensor
@@ -24,25 +24,18 @@ from ember.tensor import Tensor
 __all__ = ["alibi_bias", "alibi_slopes", "apply_rotary_pos_emb", "rotate_half"]
 
 
-def _half(a: Array, part: int, h: int) -> Array:
-    """The first (part 0) or second (part 1) half of a's last dim; a size-1 dim broadcasts."""
-    return a if a.shape[-1] == 1 else a[..., part * h : (part + 1) * h]
-
-
 class Rotary(Function):
     """x * cos + rotate_half(x) * sin, with rotate_half(x) = cat(-x[d/2:], x[:d/2])."""
 
     @staticmethod
     def forward(ctx: Context, x: Array, cos: Array, sin: Array) -> Array:
-        xp = array_module(x)
+        # cos and sin have one shape (checked in apply_rotary_pos_emb), so x * cos has the
+        # output's shape and the rotated halves can be added into it in place.
         h = x.shape[-1] // 2
         ctx.save_for_backward(x, cos, sin)
         out = x * cos
-        shape = xp.broadcast_shapes(out.shape, sin.shape)
-        if out.shape != shape:  # sin broadcasts further than x * cos
-            out = xp.broadcast_to(out, shape).copy()
-        out[..., :h] -= x[..., h:] * _half(sin, 0, h)
-        out[..., h:] += x[..., :h] * _half(sin, 1, h)
+        out[..., :h] -= x[..., h:] * sin[..., :h]
+        out[..., h:] += x[..., :h] * sin[..., h:]
         return out
 
     @staticmethod
