@@ -55,6 +55,8 @@ LAYERS: dict[str, int] = {
     "ember.utils.data": 5,
     "ember.io": 5,
     "ember.linalg": 5,
+    "ember.datasets": 5,
+    "ember.transforms": 5,
     "ember.models": 6,
     "ember.train": 7,
 }
