@@ -87,7 +87,7 @@ def collate(batch: Any, *, collate_fn_map: CollateMap | None = None) -> Any:
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [collate(list(s), collate_fn_map=collate_fn_map) for s in zip(*batch)]
+        columns = [collate(s, collate_fn_map=collate_fn_map) for s in zip(*batch)]
         return columns if isinstance(elem, tuple) else _map_sequence(elem, columns)
     raise TypeError(_ERR.format(elem_type))
 
