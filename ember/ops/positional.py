@@ -18,7 +18,7 @@ from ember.ops.common import cast, is_float_array, result_type
 from ember.ops.creation import tensor
 from ember.ops.join import cat
 from ember.ops.ranges import arange
-from ember.ops.shape import broadcast_shape, sum_to
+from ember.ops.shape import sum_to
 from ember.tensor import Tensor
 
 __all__ = ["alibi_bias", "alibi_slopes", "apply_rotary_pos_emb", "rotate_half"]
@@ -71,39 +71,42 @@ def _check_rope(q: Tensor, k: Tensor, cos: Tensor, sin: Tensor) -> None:
             raise TypeError(
                 f"apply_rotary_pos_emb(): argument '{name}' must be Tensor, not {type(t).__name__}"
             )
-        if not is_float_array(t.data):
+        if t.data.dtype.kind != "f" and not is_float_array(t.data):  # kind "V": bfloat16
             raise TypeError(
                 f"apply_rotary_pos_emb(): expected a floating point '{name}', got {t.dtype}"
             )
-    if tuple(cos.shape) != tuple(sin.shape):
+    cos_shape = cos.data.shape
+    if cos_shape != sin.data.shape:
         raise ValueError(
             f"apply_rotary_pos_emb(): cos and sin must have the same shape, got "
-            f"{list(cos.shape)} and {list(sin.shape)}"
+            f"{list(cos_shape)} and {list(sin.shape)}"
         )
-    for name, t in (("q", q), ("k", k)):
-        d = t.shape[-1] if t.dim() else 0
+    for name, shape in (("q", q.data.shape), ("k", k.data.shape)):
+        d = shape[-1] if shape else 0
         if d % 2 or d == 0:
             raise ValueError(
                 f"apply_rotary_pos_emb(): the last dim of {name} must be even, got shape "
-                f"{list(t.shape)}"
+                f"{list(shape)}"
             )
-        if cos.shape[-1] != d:
+        if not cos_shape or cos_shape[-1] != d:
             raise ValueError(
-                f"apply_rotary_pos_emb(): cos/sin of shape {list(cos.shape)} do not match "
-                f"the head dim {d} of {name} of shape {list(t.shape)}"
+                f"apply_rotary_pos_emb(): cos/sin of shape {list(cos_shape)} do not match "
+                f"the head dim {d} of {name} of shape {list(shape)}"
             )
 
 
 def _rotate(x: Tensor, cos: Tensor, sin: Tensor, name: str) -> Tensor:
-    try:
-        broadcast_shape(tuple(x.shape), tuple(cos.shape))
-    except (RuntimeError, ValueError):
-        raise RuntimeError(
-            f"apply_rotary_pos_emb(): cos/sin of shape {list(cos.shape)} (after unsqueeze) "
-            f"cannot be broadcast to {name} of shape {list(x.shape)}; check unsqueeze_dim"
-        ) from None
-    dtype = result_type(x, cos)
-    return Rotary.apply(cast(x, dtype), cast(cos, dtype), cast(sin, dtype))
+    x_shape, cos_shape = x.data.shape, cos.data.shape
+    for a, b in zip(reversed(x_shape), reversed(cos_shape)):
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(
+                f"apply_rotary_pos_emb(): cos/sin of shape {list(cos_shape)} (after unsqueeze) "
+                f"cannot be broadcast to {name} of shape {list(x_shape)}; check unsqueeze_dim"
+            )
+    if x.dtype is not cos.dtype:
+        dtype = result_type(x, cos)
+        x, cos, sin = cast(x, dtype), cast(cos, dtype), cast(sin, dtype)
+    return Rotary.apply(x, cos, sin)
 
 
 def apply_rotary_pos_emb(

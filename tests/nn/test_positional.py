@@ -346,6 +346,10 @@ def test_rope_dtype_promotion():
     assert out.dtype is ember.float32  # float16 * float32 -> float32, as torch
     out, _ = apply_rotary_pos_emb(q, q, cos.half(), sin.half())
     assert out.dtype is ember.float16
+    b = q.to(ember.bfloat16)
+    cos, sin = RotaryEmbedding(4)(b)  # tables come in the input's dtype
+    out, _ = apply_rotary_pos_emb(b, b, cos, sin)
+    assert cos.dtype is ember.bfloat16 and out.dtype is ember.bfloat16
 
 
 def test_rope_gradcheck():
