@@ -18,6 +18,7 @@ from ember.nn.module import Module
 from ember.nn.normalization import *
 from ember.nn.parameter import Buffer, Parameter, UninitializedParameter
 from ember.nn.pooling import *
+from ember.nn.positional import *
 from ember.nn.resampling import *
 from ember.nn.sparse import *
 
