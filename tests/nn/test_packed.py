@@ -117,7 +117,7 @@ def test_packed_sequence_fields_and_to():
     assert p.double().float().data.dtype is ember.float32
     assert p.to(ember.float32) is p
     assert not p.is_cuda
-    data, batch_sizes, sorted_indices, _ = p
+    _data, batch_sizes, sorted_indices, _ = p
     assert batch_sizes.tolist() == [2, 1] and sorted_indices.tolist() == [1, 0]
 
 
@@ -166,7 +166,7 @@ def packed_call(lengths, enforce_sorted, batch_first=False, with_state=False):
             hx = states if len(states) == 2 else states[0]
         out, state = layer(p, hx)
         assert isinstance(out, u.PackedSequence)
-        padded, lens = u.pad_packed_sequence(out, batch_first)
+        padded, _lens = u.pad_packed_sequence(out, batch_first)
         states = state if isinstance(state, tuple) else (state,)
         return m.cat([padded.reshape(-1), *(s.reshape(-1) for s in states)])
 
