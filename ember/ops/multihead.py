@@ -136,6 +136,11 @@ def multi_head_attention_forward(
         raise AssertionError(
             f"was expecting embedding dimension of {embed_dim_to_check}, but got {E}"
         )
+    if key.shape[1] != N:
+        raise RuntimeError(
+            f"multi_head_attention_forward: expected key and value of batch size {N} (the "
+            f"query's), but got key {list(key.shape)}"
+        )
     head_dim = E // num_heads
     if head_dim * num_heads != E:
         raise AssertionError(f"embed_dim {E} not divisible by num_heads {num_heads}")

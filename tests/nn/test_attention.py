@@ -346,6 +346,8 @@ def test_mha_errors():
         layer(x, x, x, attn_mask=ember.zeros(2, 5, 5))
     with pytest.raises(AssertionError, match="key_padded_mask"):
         layer(x, x, x, key_padding_mask=ember.zeros(3, 4, dtype=ember.bool))
+    with pytest.raises(RuntimeError, match="batch size 3"):
+        layer(x, x[:, :2], x[:, :2])
     with pytest.raises(RuntimeError, match="Need attn_mask"):
         layer(x, x, x, is_causal=True)
     with pytest.raises(AssertionError, match="only bool and floating"):
