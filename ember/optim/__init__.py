@@ -4,10 +4,30 @@ Each optimizer updates parameter arrays in place with preallocated state; the st
 layout is PyTorch's, so a converted PyTorch optimizer state loads and continues identically.
 """
 
+from ember.optim.adafactor import Adafactor
 from ember.optim.adam import Adam, Adamax, AdamW
+from ember.optim.lion import Lion
+from ember.optim.nadam import NAdam, RAdam
 from ember.optim.optimizer import Optimizer
+from ember.optim.rmsprop import Adadelta, Adagrad, RMSprop
+from ember.optim.rprop import ASGD, Rprop
 from ember.optim.sgd import SGD
 
 # TODO(#5): import lr_scheduler, swa_utils and LBFGS here once their modules exist.
 
-__all__ = ["SGD", "Adam", "AdamW", "Adamax", "Optimizer"]
+__all__ = [
+    "SGD",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "RMSprop",
+    "Adagrad",
+    "Adadelta",
+    "Rprop",
+    "ASGD",
+    "Adafactor",
+    "Lion",
+    "Optimizer",
+]

@@ -317,16 +317,17 @@ class Optimizer:
         """Apply one update to ``param`` in place; subclasses define it."""
         raise NotImplementedError
 
-    def _scratch(self, like: Array, slot: int = 0) -> Array:
+    def _scratch(self, like: Array, slot: int = 0, dtype: Any = None) -> Array:
         """Return an uninitialised work array shaped like ``like``, shared across parameters.
 
         Updates run one parameter at a time, so one flat buffer per (slot, dtype) serves all
         parameters; it grows to the largest and is never in the state_dict.
         """
-        key = (slot, like.dtype)
+        dtype = like.dtype if dtype is None else dtype
+        key = (slot, dtype)
         flat = self._scratch_buffers.get(key)
         if flat is None or flat.size < like.size:
-            flat = array_module(like).empty(like.size, like.dtype)
+            flat = array_module(like).empty(like.size, dtype)
             self._scratch_buffers[key] = flat
         return flat[: like.size].reshape(like.shape)
 
