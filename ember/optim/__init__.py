@@ -13,7 +13,9 @@ from ember.optim.rmsprop import Adadelta, Adagrad, RMSprop
 from ember.optim.rprop import ASGD, Rprop
 from ember.optim.sgd import SGD
 
-# TODO(#5): import lr_scheduler, swa_utils and LBFGS here once their modules exist.
+from ember.optim import lr_scheduler  # isort: skip  (after Optimizer, which it builds on)
+
+# TODO(#5): import swa_utils and LBFGS here once their modules are committed.
 
 __all__ = [
     "SGD",

@@ -60,7 +60,8 @@ def _with_hooks(step: Callable) -> Callable:
     """Wrap a ``step`` so that the step pre- and post-hooks run around it, as PyTorch does."""
 
     @functools.wraps(step)
-    def hooked(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        self = args[0]  # as in PyTorch, hooks see args with the optimizer first
         for pre_hook in chain(_global_pre_hooks.values(), self._optimizer_step_pre_hooks.values()):
             result = pre_hook(self, args, kwargs)
             if result is not None:
@@ -70,7 +71,7 @@ def _with_hooks(step: Callable) -> Callable:
                         f"but got {result}."
                     )
                 args, kwargs = result
-        out = step(self, *args, **kwargs)
+        out = step(*args, **kwargs)
         for post_hook in chain(
             self._optimizer_step_post_hooks.values(), _global_post_hooks.values()
         ):
@@ -126,6 +127,13 @@ def _addcmul_(out: Array, x: Array, y: Array, value: float, work: Array) -> None
     out += work
 
 
+def _typename(obj: Any) -> str:
+    """``torch.typename``: the qualified type name, without ``builtins.``."""
+    module = type(obj).__module__
+    name = type(obj).__qualname__
+    return name if module == "builtins" else f"{module.split('.')[0]}.{name}"
+
+
 def _clone_state(value: Any, param: Tensor, key: Any = None) -> Any:
     """Deep-copy a loaded state value; floating tensors (except ``step``) take param's dtype."""
     if isinstance(value, Tensor):
@@ -166,7 +174,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
-                f"dicts, but got {type(params).__module__}.{type(params).__name__}"
+                "dicts, but got " + _typename(params)
             )
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
@@ -231,7 +239,7 @@ class Optimizer:
             if not isinstance(param, Tensor):
                 raise TypeError(
                     "optimizer can only optimize Tensors, but one of the params is "
-                    f"{type(param).__module__}.{type(param).__name__}"
+                    + _typename(param)
                 )
             if not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
