@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ember.backend.dtypes import float32
+from ember.ops.creation import zeros_like
 from ember.tensor import Tensor
 from ember.transforms.image import _check_image
 
@@ -42,7 +43,7 @@ def adjust_brightness(img: Tensor, brightness_factor: float) -> Tensor:
     if brightness_factor < 0:
         raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
     _channels(img, "adjust_brightness")
-    return _blend(img, img.new_zeros(img.shape), brightness_factor)
+    return _blend(img, zeros_like(img), brightness_factor)
 
 
 def adjust_contrast(img: Tensor, contrast_factor: float) -> Tensor:
