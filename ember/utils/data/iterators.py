@@ -113,7 +113,7 @@ class _WorkerPool:
         self.conns: list[Any] = []
         self.closed = False
 
-    def shutdown(self) -> None:
+    def shutdown(self, grace: float = JOIN_TIMEOUT) -> None:
         if self.closed:
             return
         self.closed = True
@@ -123,7 +123,7 @@ class _WorkerPool:
             if process.is_alive():
                 q.put(None)
         for process in self.processes:
-            process.join(JOIN_TIMEOUT)
+            process.join(grace)
             if process.is_alive():
                 process.terminate()
                 process.join()
@@ -204,17 +204,18 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         waitables = [*pool.conns, *(p.sentinel for p in pool.processes)]
         ready = wait(waitables, timeout=self._timeout or None)
         if not ready:
-            self._shutdown_workers()
+            self._shutdown_workers(grace=0.1)  # a stuck worker will not answer
             raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
         for conn in pool.conns:
             if conn in ready:
                 try:
                     task, path, payload = conn.recv()
-                except EOFError:
-                    break  # the worker died mid-message
+                except EOFError:  # the pipe closed: the worker is gone
+                    break
                 return task, decode(path, payload)
-        dead = [str(p.pid) for p in pool.processes if not p.is_alive()]
-        self._shutdown_workers()
+        # A closed sentinel means the process is exiting; it may not be reapable yet.
+        dead = [str(p.pid) for p in pool.processes if p.sentinel in ready or p.exitcode is not None]
+        self._shutdown_workers(grace=0.1)
         raise RuntimeError(f"DataLoader worker (pid(s) {', '.join(dead)}) exited unexpectedly")
 
     def _next_data(self) -> Any:
@@ -252,5 +253,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             data.reraise()
         return data
 
-    def _shutdown_workers(self) -> None:
-        self._shutdown_finalizer()
+    def _shutdown_workers(self, grace: float = JOIN_TIMEOUT) -> None:
+        if self._shutdown_finalizer.detach() is not None:
+            self._pool.shutdown(grace)

@@ -77,14 +77,18 @@ class ExceptionWrapper:
 
     def reraise(self) -> None:
         """Raise the exception again, its message carrying the original traceback."""
+        raise self._rebuild()
+
+    def _rebuild(self) -> BaseException:
+        # Built here and raised by the caller, so no frame holds the exception (no cycle
+        # through its traceback keeping the DataLoader iterator and its workers alive).
         msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
         if self.exc_type is KeyError:
             msg = KeyErrorMessage(msg)
         try:
-            exception = self.exc_type(msg)
+            return self.exc_type(msg)
         except Exception:
-            raise RuntimeError(msg) from None
-        raise exception
+            return RuntimeError(msg)
 
 
 @dataclass(frozen=True)
@@ -277,7 +281,7 @@ def worker_loop(
             if isinstance(task, ResumeIteration):
                 if iterable:
                     fetcher = fetcher_type(dataset, auto_collation, collate_fn, drop_last)
-                conn.send((task, None, b""))
+                conn.send((task, *encode(None, "")))
                 continue
             idx, index = task
             if init_error is not None:
