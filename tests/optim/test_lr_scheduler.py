@@ -12,6 +12,7 @@ import torch
 import ember
 import ember.optim
 import ember.optim.lr_scheduler
+from tests.helpers import assert_same
 
 LIBS = [ember, torch]
 
@@ -564,3 +565,21 @@ def test_plateau_default_min_lr_follows_new_groups():
             sched.step(metric)
         out.append(sched.get_last_lr())
     assert out[0] == pytest.approx(out[1])
+
+
+def test_tensor_lr_is_filled_in_place():
+    out = []
+    for m in LIBS:
+        p = m.nn.Parameter(m.ones(2))
+        p.grad = m.ones(2)
+        lr = m.tensor(0.1)
+        opt = m.optim.SGD([p], lr=lr, momentum=0.9)
+        sched = m.optim.lr_scheduler.CosineAnnealingLR(opt, 10)
+        for _ in range(3):
+            opt.step()
+            sched.step()
+        last = sched.get_last_lr()[0]
+        assert opt.param_groups[0]["lr"] is lr and last is not lr  # no aliasing of the lr
+        out.append((float(lr), float(last), p.detach().clone()))
+    assert out[0][:2] == pytest.approx(out[1][:2], rel=1e-6)
+    assert_same(out[0][2], out[1][2])
