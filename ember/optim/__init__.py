@@ -6,6 +6,7 @@ layout is PyTorch's, so a converted PyTorch optimizer state loads and continues 
 
 from ember.optim.adafactor import Adafactor
 from ember.optim.adam import Adam, Adamax, AdamW
+from ember.optim.lbfgs import LBFGS
 from ember.optim.lion import Lion
 from ember.optim.nadam import NAdam, RAdam
 from ember.optim.optimizer import Optimizer
@@ -13,9 +14,7 @@ from ember.optim.rmsprop import Adadelta, Adagrad, RMSprop
 from ember.optim.rprop import ASGD, Rprop
 from ember.optim.sgd import SGD
 
-from ember.optim import lr_scheduler  # isort: skip  (after Optimizer, which it builds on)
-
-# TODO(#5): import swa_utils and LBFGS here once their modules are committed.
+from ember.optim import lr_scheduler, swa_utils  # isort: skip  (they build on the optimizers)
 
 __all__ = [
     "SGD",
@@ -30,6 +29,9 @@ __all__ = [
     "Rprop",
     "ASGD",
     "Adafactor",
+    "LBFGS",
     "Lion",
     "Optimizer",
+    "lr_scheduler",
+    "swa_utils",
 ]
