@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ember.backend import array_module
 from ember.ops.dense import Linear
 from ember.ops.dims import Stack, Unbind
 from ember.ops.dropout import dropout as dropout_fn
@@ -38,16 +39,16 @@ def _bounds(sizes: Sequence[int]) -> tuple:
 
 
 def _step(mode: str, gx: Tensor, h: Tensor, c: Tensor | None, weights: LayerWeights) -> tuple:
-    """One time step: (h_out, h_state, c)."""
-    _, w_hh, _, b_hh, w_hr = weights
+    """One time step: (h, c), c None but for LSTM."""
+    _, w_hh, _, b_hh, w_hr, w_t = weights
     if mode == "LSTM":
-        h, c = LSTMStep.apply(gx, h, c, w_hh)
+        h, c = LSTMStep.apply(gx, h, c, w_hh, w_t)
         if w_hr is not None:
             h = Linear.apply(h, w_hr, None)  # proj_size: h = (o tanh(c)) W_hr^T
         return h, c
     if mode == "GRU":
-        return GRUStep.apply(gx, h, w_hh, b_hh), None
-    return RNNStep.apply(gx, h, w_hh, mode == "RNN_RELU"), None
+        return GRUStep.apply(gx, h, w_hh, b_hh, w_t), None
+    return RNNStep.apply(gx, h, w_hh, mode == "RNN_RELU", w_t), None
 
 
 def _split_rows(state: Tensor | None, keep: int) -> tuple:
@@ -126,12 +127,14 @@ def run_rnn(
         outs = []
         for direction in range(D):
             k = layer * D + direction
-            w_ih, _, b_ih, b_hh, _ = weights[k]
+            w_ih, w_hh, b_ih, b_hh, w_hr = weights[k]
+            w_t = array_module(w_hh.data).ascontiguousarray(w_hh.data.T)  # a constant per call
+            step_weights = (w_ih, w_hh, b_ih, b_hh, w_hr, w_t)
             fold = None if mode == "GRU" else b_hh  # GRU keeps b_hh inside r * (h W + b)
             gx = input_projection(x, w_ih, b_ih, fold)  # (N, G): all steps, one GEMM
             steps = Split.apply(gx, 0, bounds)
             run = _reverse_direction if direction else _forward_direction
-            step_outs, h, c = run(mode, steps, batch_sizes, h0s[k], c0s[k], weights[k])
+            step_outs, h, c = run(mode, steps, batch_sizes, h0s[k], c0s[k], step_weights)
             outs.append(Cat.apply(0, *step_outs))  # (N, H_out)
             h_n.append(h)
             c_n.append(c)

@@ -40,8 +40,10 @@ def _sigmoid_(x: Array) -> Array:
     return x
 
 
-def _hidden(h: Array, w: Array, b: Array | None) -> Array:
-    gh = matmul_arrays(h, w.T)  # (B, G): the one GEMM of the step, all gates at once
+def _hidden(h: Array, w: Array, b: Array | None, w_t: Array | None = None) -> Array:
+    # (B, G): the one GEMM of the step, all gates at once. A contiguous W^T (made once per
+    # sequence by the caller) is ~1.4x faster in OpenBLAS than the transposed view at B = 32.
+    gh = matmul_arrays(h, w.T if w_t is None else w_t)
     if b is not None:
         gh += b
     return gh
@@ -68,8 +70,10 @@ class RNNStep(Function):
     """h = act(gx + h_prev W_hh^T), act = tanh or relu; d(pre) = grad (1 - h^2) or grad [h > 0]."""
 
     @staticmethod
-    def forward(ctx: Context, gx: Array, h: Array, w: Array, relu_mode: bool) -> Array:
-        out = _hidden(h, w, None)
+    def forward(
+        ctx: Context, gx: Array, h: Array, w: Array, relu_mode: bool, w_t: Array | None = None
+    ) -> Array:
+        out = _hidden(h, w, None, w_t)
         out += gx
         if relu_mode:
             array_module(out).maximum(out, 0, out=out)
@@ -89,19 +93,21 @@ class RNNStep(Function):
             d_pre = grad * (out > 0) if ctx.relu_mode else grad * (1 - out * out)
             d_h = MatMul.apply(d_pre, w) if ctx.needs_input_grad[1] else None
             d_w = MatMul.apply(transpose(d_pre, 0, 1), h) if ctx.needs_input_grad[2] else None
-            return d_pre, d_h, d_w, None
+            return d_pre, d_h, d_w, None, None
         out, g = ctx.out, grad.data
         d_pre = g * (out > 0) if ctx.relu_mode else g * (1 - out * out)
         d_h, d_w, _ = _hidden_grads(ctx, d_pre, h.data, w.data, False)
-        return (*_wrap(d_pre, d_h, d_w), None)
+        return (*_wrap(d_pre, d_h, d_w), None, None)
 
 
 class LSTMStep(Function):
     """(h, c) = (o tanh(c), f c_prev + i g), gates (i, f, g, o) = act(gx + h_prev W_hh^T)."""
 
     @staticmethod
-    def forward(ctx: Context, gx: Array, h: Array, c: Array, w: Array) -> tuple:
-        gates = _hidden(h, w, None)
+    def forward(
+        ctx: Context, gx: Array, h: Array, c: Array, w: Array, w_t: Array | None = None
+    ) -> tuple:
+        gates = _hidden(h, w, None, w_t)
         gates += gx  # (B, 4H)
         H = c.shape[-1]
         _sigmoid_(gates[:, : 2 * H])  # i, f
@@ -135,7 +141,7 @@ class LSTMStep(Function):
         d_c = dc * f if needs[2] else None
         d_h = matmul_arrays(d, w.data) if needs[1] else None
         d_w = matmul_arrays(d.T, h.data) if needs[3] else None
-        return _wrap(d, d_h, d_c, d_w)
+        return (*_wrap(d, d_h, d_c, d_w), None)
 
 
 def _lstm_composed(
@@ -154,16 +160,18 @@ def _lstm_composed(
     d_h = MatMul.apply(d, w) if needs[1] else None
     d_c = dc * f if needs[2] else None
     d_w = MatMul.apply(transpose(d, 0, 1), h) if needs[3] else None
-    return d, d_h, d_c, d_w
+    return d, d_h, d_c, d_w, None
 
 
 class GRUStep(Function):
     """h = n + z (h_prev - n); r, z = sigmoid(gx + gh), n = tanh(gx_n + r gh_n), gh = h W^T + b."""
 
     @staticmethod
-    def forward(ctx: Context, gx: Array, h: Array, w: Array, b: Array | None) -> Array:
+    def forward(
+        ctx: Context, gx: Array, h: Array, w: Array, b: Array | None, w_t: Array | None = None
+    ) -> Array:
         H = h.shape[-1]
-        gh = _hidden(h, w, b)  # (B, 3H)
+        gh = _hidden(h, w, b, w_t)  # (B, 3H)
         rz = gx[:, : 2 * H] + gh[:, : 2 * H]
         _sigmoid_(rz)
         r, z = rz[:, :H], rz[:, H:]
@@ -197,7 +205,7 @@ class GRUStep(Function):
         d_h, d_w, d_b = _hidden_grads(ctx, d_gh, h.data, w.data, b is not None)
         if d_h is not None:
             d_h += dh * z
-        return _wrap(d_gx, d_h, d_w, d_b)
+        return (*_wrap(d_gx, d_h, d_w, d_b), None)
 
 
 def _gru_composed(
@@ -216,7 +224,7 @@ def _gru_composed(
     d_h = MatMul.apply(d_gh, w) + grad * z if needs[1] else None
     d_w = MatMul.apply(transpose(d_gh, 0, 1), h) if needs[2] else None
     d_b = sum(d_gh, 0) if b is not None and needs[3] else None
-    return d_gx, d_h, d_w, d_b
+    return d_gx, d_h, d_w, d_b, None
 
 
 # -- functional cells -------------------------------------------------------------------------
@@ -261,7 +269,7 @@ def rnn_tanh_cell(
     Shapes: input (B, input_size), hx (B, hidden_size) -> (B, hidden_size).
     """
     _check_cell(input, hx, w_ih, w_hh, "hidden0")
-    return RNNStep.apply(input_projection(input, w_ih, b_ih, b_hh), hx, w_hh, False)
+    return RNNStep.apply(input_projection(input, w_ih, b_ih, b_hh), hx, w_hh, False, None)
 
 
 def rnn_relu_cell(
@@ -279,7 +287,7 @@ def rnn_relu_cell(
     Shapes: input (B, input_size), hx (B, hidden_size) -> (B, hidden_size).
     """
     _check_cell(input, hx, w_ih, w_hh, "hidden0")
-    return RNNStep.apply(input_projection(input, w_ih, b_ih, b_hh), hx, w_hh, True)
+    return RNNStep.apply(input_projection(input, w_ih, b_ih, b_hh), hx, w_hh, True, None)
 
 
 def lstm_cell(
@@ -297,7 +305,7 @@ def lstm_cell(
     h, c = hx
     _check_cell(input, h, w_ih, w_hh, "hidden0")
     _check_cell(input, c, w_ih, w_hh, "hidden1")
-    return LSTMStep.apply(input_projection(input, w_ih, b_ih, b_hh), h, c, w_hh)
+    return LSTMStep.apply(input_projection(input, w_ih, b_ih, b_hh), h, c, w_hh, None)
 
 
 def gru_cell(
@@ -313,4 +321,4 @@ def gru_cell(
     Shapes: input (B, input_size), hx (B, hidden_size) -> (B, hidden_size).
     """
     _check_cell(input, hx, w_ih, w_hh, "hidden0")
-    return GRUStep.apply(input_projection(input, w_ih, b_ih), hx, w_hh, b_hh)
+    return GRUStep.apply(input_projection(input, w_ih, b_ih), hx, w_hh, b_hh, None)

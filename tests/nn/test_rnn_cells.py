@@ -103,12 +103,14 @@ def test_rnn_step_gradcheck(relu):
     step = rnn_cells.RNNStep
     # relu: keep the pre-activations away from the kink at 0
     low = 0.2 if relu else -1.0
-    check_gradcheck(lambda m, gx, h, w: step.apply(gx, h, w, relu), (2, 3), (2, 3), (3, 3), low=low)
+    check_gradcheck(
+        lambda m, gx, h, w: step.apply(gx, h, w, relu, None), (2, 3), (2, 3), (3, 3), low=low
+    )
 
 
 def test_lstm_step_gradcheck():
     def fn(m, gx, h, c, w):
-        return rnn_cells.LSTMStep.apply(gx, h, c, w)
+        return rnn_cells.LSTMStep.apply(gx, h, c, w, None)
 
     check_gradcheck(fn, (2, 8), (2, 2), (2, 2), (8, 2))
 
@@ -116,10 +118,10 @@ def test_lstm_step_gradcheck():
 @pytest.mark.parametrize("bias", [True, False])
 def test_gru_step_gradcheck(bias):
     if bias:
-        fn = lambda m, gx, h, w, b: rnn_cells.GRUStep.apply(gx, h, w, b)  # noqa: E731
+        fn = lambda m, gx, h, w, b: rnn_cells.GRUStep.apply(gx, h, w, b, None)  # noqa: E731
         check_gradcheck(fn, (2, 6), (2, 2), (6, 2), (6,))
     else:
-        fn = lambda m, gx, h, w: rnn_cells.GRUStep.apply(gx, h, w, None)  # noqa: E731
+        fn = lambda m, gx, h, w: rnn_cells.GRUStep.apply(gx, h, w, None, None)  # noqa: E731
         check_gradcheck(fn, (2, 6), (2, 2), (6, 2))
 
 
@@ -128,7 +130,7 @@ def test_create_graph_gradients_match_fast_path():
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s) for s in [(3, 8), (3, 2), (3, 2), (8, 2)]]
     xs = [ember.tensor(a, requires_grad=True) for a in arrays]
-    h, c = rnn_cells.LSTMStep.apply(*xs)
+    h, c = rnn_cells.LSTMStep.apply(*xs, None)
     g = [ember.tensor(rng.standard_normal((3, 2))) for _ in range(2)]
     fast = ember.autograd.grad([h, c], xs, g, retain_graph=True)
     composed = ember.autograd.grad([h, c], xs, g, create_graph=True)
@@ -139,7 +141,7 @@ def test_create_graph_gradients_match_fast_path():
 
 def test_step_keeps_float32():
     xs = [ember.randn(*s, requires_grad=True) for s in [(2, 8), (2, 2), (2, 2), (8, 2)]]
-    h, c = rnn_cells.LSTMStep.apply(*xs)
+    h, c = rnn_cells.LSTMStep.apply(*xs, None)
     assert h.dtype is ember.float32 and c.dtype is ember.float32
     (h.sum() + c.sum()).backward()
     assert all(x.grad.dtype is ember.float32 for x in xs)
@@ -148,7 +150,7 @@ def test_step_keeps_float32():
 def test_sigmoid_saturates_without_warnings():
     # pytest turns RuntimeWarnings into errors: huge pre-activations must not overflow exp.
     gx = ember.tensor(np.array([[1e4, -1e4, 1e4, -1e4, 80.0, -100.0]], dtype=np.float32))
-    out = rnn_cells.GRUStep.apply(gx, ember.zeros(1, 2), ember.zeros(6, 2), None)
+    out = rnn_cells.GRUStep.apply(gx, ember.zeros(1, 2), ember.zeros(6, 2), None, None)
     assert np.all(np.isfinite(out.data))
 
 
