@@ -98,7 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     timer = time.perf_counter if args.wall else time.process_time
     rows = []
     for name, make_ember, make_torch in WORKLOADS:
-        cases = {"ember": ("step()", {"step": make_ember()}), "torch": ("step()", {"step": make_torch()})}
+        cases = {
+            "ember": ("step()", {"step": make_ember()}),
+            "torch": ("step()", {"step": make_torch()}),
+        }
         seconds = compare(cases, repeat, timer=timer)
         rows.append((name, seconds["ember"] * 1e3, seconds["torch"] * 1e3))
     clock = "wall" if args.wall else "CPU"
