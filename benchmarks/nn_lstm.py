@@ -33,7 +33,7 @@ from nn_layers import table  # the sibling scripts, not a package
 from overhead import compare, machine
 
 # TODO(#4): ember.nn.LSTM once the lead exports ember.nn.rnn.
-import ember.nn.rnn as ember_rnn  # noqa: E402
+import ember.nn.rnn as ember_rnn
 
 Step = Callable[[], None]
 
