@@ -79,10 +79,6 @@ def _gpt_classes(m: Any) -> tuple[type, type]:
 
 def build(m: Any) -> Callable[[], None]:
     """The GPT, its weights and a batch in library m; returns one training step."""
-    if m is ember:  # the functional namespace may not list attention yet (see the closing note)
-        from ember.ops.attention import scaled_dot_product_attention
-
-        m.nn.functional.scaled_dot_product_attention = scaled_dot_product_attention
     _, GPT = _gpt_classes(m)
     model = GPT()
     rng = np.random.default_rng(0)

@@ -6,6 +6,7 @@ them, with ``Module``, ``Parameter`` and ``Buffer``, as ``torch.nn`` does.
 
 from ember.nn import functional, init
 from ember.nn.activation import *
+from ember.nn.attention import *
 from ember.nn.container import *
 from ember.nn.conv import *
 from ember.nn.distance import *
@@ -21,6 +22,7 @@ from ember.nn.pooling import *
 from ember.nn.positional import *
 from ember.nn.resampling import *
 from ember.nn.sparse import *
+from ember.nn.transformer import *
 
 # isort: split
 # nn.utils reads the layer classes (spectral_norm's dim for transposed convs): after them.

@@ -6,6 +6,7 @@ The math lives in ``ember.ops``; this namespace re-exports it under PyTorch's na
 import sys
 
 from ember.ops.activation import *
+from ember.ops.attention import *
 from ember.ops.conv import *
 from ember.ops.dense import *
 from ember.ops.distance import *
@@ -13,6 +14,7 @@ from ember.ops.dropout import *
 from ember.ops.embedding import *
 from ember.ops.fold import *
 from ember.ops.loss import *
+from ember.ops.multihead import *
 from ember.ops.normalization import *
 from ember.ops.padding import pad
 from ember.ops.pooling import *
@@ -21,6 +23,7 @@ from ember.ops.softmax import *
 
 _FAMILIES = (
     "activation",
+    "attention",
     "conv",
     "dense",
     "distance",
@@ -28,6 +31,7 @@ _FAMILIES = (
     "embedding",
     "fold",
     "loss",
+    "multihead",
     "normalization",
     "pooling",
     "resampling",
