@@ -21,6 +21,7 @@ from ember.nn.parameter import Buffer, Parameter, UninitializedParameter
 from ember.nn.pooling import *
 from ember.nn.positional import *
 from ember.nn.resampling import *
+from ember.nn.rnn import *
 from ember.nn.sparse import *
 from ember.nn.transformer import *
 

@@ -29,6 +29,7 @@ from ember.ops.random_inplace import *
 from ember.ops.ranges import *
 from ember.ops.rearrange import *
 from ember.ops.reduction import *
+from ember.ops.rnn_cells import *
 from ember.ops.rounding import *
 from ember.ops.scan import *
 from ember.ops.scatter import *
@@ -62,6 +63,7 @@ _MODULES = (
     "ranges",
     "rearrange",
     "reduction",
+    "rnn_cells",
     "rounding",
     "scan",
     "scatter",

@@ -7,7 +7,7 @@ Differences from PyTorch: the deprecated hook-based ``nn.utils.weight_norm`` and
 ``nn.utils.spectral_norm`` are not provided; use the ``parametrizations`` versions.
 """
 
-from ember.nn.utils import parametrizations, parametrize
+from ember.nn.utils import parametrizations, parametrize, rnn
 from ember.nn.utils.clip_grad import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -17,6 +17,7 @@ from ember.nn.utils.clip_grad import (
 from ember.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 
 __all__ = [
+    "rnn",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
