@@ -36,6 +36,10 @@ smoke: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/overhead.py $(BENCH_ARGS)
 	$(PY) benchmarks/nn_layers.py
+	$(PY) benchmarks/nn_lstm.py --threads 1
+	$(PY) benchmarks/nn_gpt.py --threads 1
+	$(PY) benchmarks/optim_step.py --threads 1
+	$(PY) benchmarks/dataloader.py
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check $(SOURCES)
