@@ -32,8 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from nn_layers import table  # the sibling scripts, not a package
 from overhead import compare, machine
 
-# TODO(#4): ember.nn.LSTM once the lead exports ember.nn.rnn.
-import ember.nn.rnn as ember_rnn
+from ember import nn as ember_rnn  # the public namespace
 
 Step = Callable[[], None]
 

@@ -5,9 +5,7 @@ import math
 import numpy as np
 
 import ember
-import ember.nn.rnn as ember_rnn
-
-# TODO(#4): ember.nn.LSTM once the lead exports ember.nn.rnn.
+from ember import nn as ember_rnn  # the public namespace
 
 TEXT = (
     "Shall I compare thee to a summer's day?\n"

@@ -7,11 +7,9 @@ import pytest
 import torch
 
 import ember
-import ember.nn.rnn as ember_rnn
+from ember import nn as ember_rnn  # the public namespace
 from ember.nn.utils import rnn as ember_rnn_utils
 from tests.helpers import assert_same, check_module, check_op
-
-# TODO(#4): use ember.nn.utils.rnn once the lead exports it.
 
 
 def utils(m):

@@ -8,11 +8,9 @@ import pytest
 import torch
 
 import ember
-import ember.nn.rnn as ember_rnn
+from ember import nn as ember_rnn  # the public namespace
 from ember.nn.utils import rnn as ember_rnn_utils
 from tests.helpers import assert_same, check_module, state_dict_to_ember
-
-# TODO(#4): use ember.nn / ember.nn.utils.rnn once the lead exports the new modules.
 
 
 def nn_of(m):

@@ -7,11 +7,9 @@ import pytest
 import torch
 
 import ember
-import ember.nn.rnn as ember_rnn
+from ember import nn as ember_rnn  # the public namespace
 from ember.ops import rnn_cells
 from tests.helpers import assert_same, check_gradcheck, check_module, check_op
-
-# TODO(#4): use ember.nn.*Cell and ember.lstm_cell etc. once the lead exports them.
 
 
 def nn_of(m):
