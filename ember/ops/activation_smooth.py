@@ -75,21 +75,35 @@ def erf_array(xp: Any, x: Array) -> Array:
     """Return erf(x): float32 and narrower by a rational approximation, float64 exactly."""
     if x.dtype.itemsize == 8:
         return special.erf(x)
+    # In place on four buffers: fresh full-size temporaries cost more than the arithmetic.
     x = xp.clip(x.astype(xp.float32, copy=False), -4, 4)
-    x2 = x * x
-    p = x2 * _ERF_P[0] + _ERF_P[1]
+    x2 = xp.multiply(x, x)
+    p = xp.multiply(x2, _ERF_P[0])
+    p += _ERF_P[1]
     for c in _ERF_P[2:]:
-        p = p * x2 + c
-    q = x2 * _ERF_Q[0] + _ERF_Q[1]
+        p *= x2
+        p += c
+    q = xp.multiply(x2, _ERF_Q[0])
+    q += _ERF_Q[1]
     for c in _ERF_Q[2:]:
-        q = q * x2 + c
-    out = x * p / q
+        q *= x2
+        q += c
+    p *= x
+    p /= q
     # Where erf is near -1, callers take 1 + erf(x), which would turn the approximation's
     # absolute error into a large relative one: the few elements there get special.erf.
     tail = x < -2
     if tail.any():
-        out[tail] = special.erf(x[tail])
-    return out
+        p[tail] = special.erf(x[tail])
+    return p
+
+
+def _gelu_cdf(xp: Any, x: Array) -> Array:
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, in place on erf's buffer."""
+    cdf = erf_array(xp, x * _SQRT_HALF)
+    cdf += 1
+    cdf *= 0.5
+    return cdf
 
 
 def softplus_array(xp: Any, x: Array) -> Array:
@@ -186,8 +200,18 @@ def _gelu_slope(xp: Any, x: Array, approximate: str) -> Array:
     if approximate == "tanh":
         t = xp.tanh(_KAPPA * (x + _CUBIC * x * x * x))
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * (_KAPPA * (1 + 3 * _CUBIC * x * x))
-    cdf = 0.5 * (1 + erf_array(xp, x * _SQRT_HALF))
-    return cdf + x * (xp.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+    return _erf_slope(xp, x, _gelu_cdf(xp, x))
+
+
+def _erf_slope(xp: Any, x: Array, cdf: Array) -> Array:
+    """gelu'(x) = Phi(x) + x * phi(x), given Phi(x); in place on fresh buffers."""
+    pdf = xp.multiply(x, x)
+    pdf *= -0.5
+    xp.exp(pdf, out=pdf)
+    pdf *= x
+    pdf *= _INV_SQRT_2PI
+    pdf += cdf
+    return pdf
 
 
 def _gelu_curvature(x: Tensor, approximate: str) -> Tensor:
@@ -211,35 +235,46 @@ class Gelu(Function):
             ctx.approximate = approximate
         if approximate == "tanh":
             out = 0.5 * x * (1 + xp.tanh(_KAPPA * (x + _CUBIC * x * x * x)))
-        else:
-            out = 0.5 * x * (1 + erf_array(xp, x * _SQRT_HALF))
+            return out.astype(x.dtype, copy=False)
+        cdf = _gelu_cdf(xp, x)
+        if ctx.needs_input_grad:
+            ctx.cdf = cdf  # backward reuses Phi(x) instead of a second erf
+        out = xp.multiply(cdf, x)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
         (x,) = ctx.saved_tensors
-        return GeluBackward.apply(grad, x, ctx.approximate), None
+        cdf = getattr(ctx, "cdf", None)
+        return GeluBackward.apply(grad, x, ctx.approximate, cdf), None
 
 
 class GeluBackward(Function):
     """grad * gelu'(x) in one op (PyTorch's gelu_backward); differentiable again."""
 
     @staticmethod
-    def forward(ctx: Context, grad: Array, x: Array, approximate: str) -> Array:
+    def forward(
+        ctx: Context, grad: Array, x: Array, approximate: str, cdf: Array | None = None
+    ) -> Array:
         if ctx.needs_input_grad:
             ctx.save_for_backward(grad, x)
             ctx.approximate = approximate
-        out = grad * _gelu_slope(array_module(x), x, approximate)
-        return out.astype(grad.dtype, copy=False)
+        xp = array_module(x)
+        if cdf is not None and approximate != "tanh":
+            slope = _erf_slope(xp, x, cdf)
+        else:
+            slope = _gelu_slope(xp, x, approximate)
+        slope *= grad
+        return slope.astype(grad.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, g: Tensor) -> tuple:
         grad, x = ctx.saved_tensors
         approximate = ctx.approximate
         needs = ctx.needs_input_grad
-        grad_grad = GeluBackward.apply(g, x, approximate) if needs[0] else None
+        grad_grad = GeluBackward.apply(g, x, approximate, None) if needs[0] else None
         grad_x = g * grad * _gelu_curvature(x, approximate) if needs[1] else None
-        return grad_grad, grad_x, None
+        return grad_grad, grad_x, None, None
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
