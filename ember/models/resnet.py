@@ -156,25 +156,31 @@ class ResNet(nn.Module):
         return self.fc(x)
 
 
-def resnet18(num_classes: int = 1000, stem: str = "imagenet") -> ResNet:
+def resnet18(
+    num_classes: int = 1000, stem: str = "imagenet", zero_init_residual: bool = False
+) -> ResNet:
     """Build ResNet-18 (BasicBlock, [2, 2, 2, 2]). Mirrors ``torchvision.models.resnet18``.
 
     Differences from PyTorch: no ``weights`` argument (load a state_dict instead); ``stem``.
     """
-    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_classes, stem=stem)
+    return ResNet(BasicBlock, [2, 2, 2, 2], num_classes, zero_init_residual, stem)
 
 
-def resnet34(num_classes: int = 1000, stem: str = "imagenet") -> ResNet:
+def resnet34(
+    num_classes: int = 1000, stem: str = "imagenet", zero_init_residual: bool = False
+) -> ResNet:
     """Build ResNet-34 (BasicBlock, [3, 4, 6, 3]). Mirrors ``torchvision.models.resnet34``.
 
     Differences from PyTorch: no ``weights`` argument (load a state_dict instead); ``stem``.
     """
-    return ResNet(BasicBlock, [3, 4, 6, 3], num_classes=num_classes, stem=stem)
+    return ResNet(BasicBlock, [3, 4, 6, 3], num_classes, zero_init_residual, stem)
 
 
-def resnet50(num_classes: int = 1000, stem: str = "imagenet") -> ResNet:
+def resnet50(
+    num_classes: int = 1000, stem: str = "imagenet", zero_init_residual: bool = False
+) -> ResNet:
     """Build ResNet-50 (Bottleneck, [3, 4, 6, 3]). Mirrors ``torchvision.models.resnet50``.
 
     Differences from PyTorch: no ``weights`` argument (load a state_dict instead); ``stem``.
     """
-    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes=num_classes, stem=stem)
+    return ResNet(Bottleneck, [3, 4, 6, 3], num_classes, zero_init_residual, stem)
