@@ -340,10 +340,12 @@ class ProgressBar(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model and optimizer each epoch through ``ember.io.CheckpointManager``.
+    """Save model, optimizer and scheduler each epoch through ``ember.io.CheckpointManager``.
 
-    Keeps the newest ``max_to_keep`` checkpoints (the best by ``monitor`` is kept too); with
-    ``save_best_only`` an epoch is saved only when ``monitor`` improves.
+    Checkpoint ``step`` is the epoch (0-based) and its metrics are the epoch's logs. Keeps the
+    newest ``max_to_keep`` checkpoints, and the best by ``monitor`` too; with
+    ``save_best_only`` an epoch is saved only when ``monitor`` improves. ``self.manager``
+    gives ``restore_best``/``restore_latest``. Mirrors Keras's ``ModelCheckpoint``.
     """
 
     def __init__(
@@ -362,8 +364,9 @@ class ModelCheckpoint(Callback):
         self.manager: Any = None
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        io = _require("ember.io", "ModelCheckpoint")
-        self.manager = io.CheckpointManager(
+        from ember.io import CheckpointManager  # late: ember.io is optional for the rest
+
+        self.manager = CheckpointManager(
             self.directory, max_to_keep=self.max_to_keep, keep_best=self.monitor, mode=self.mode
         )
         self.best = math.inf if self.mode == "min" else -math.inf
@@ -375,4 +378,5 @@ class ModelCheckpoint(Callback):
             self.best = value
         if improved or not self.save_best_only:
             metrics = {k: float(v) for k, v in (logs or {}).items()}
-            self.manager.save(epoch, self.model, self.trainer.optimizer, metrics=metrics)
+            optimizer, scheduler = self.trainer.optimizer, self.trainer.scheduler
+            self.manager.save(epoch, self.model, optimizer, scheduler, epoch=epoch, metrics=metrics)

@@ -7,7 +7,7 @@ zero_grad), plus gradient accumulation, clipping, lr scheduling, metrics and cal
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -47,6 +47,12 @@ class History:
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.history)
+
+    def __len__(self) -> int:
+        return len(self.history)
 
     def __contains__(self, key: object) -> bool:
         return key in self.history
@@ -238,8 +244,8 @@ class Trainer:
         try:
             self._call("on_train_begin", {})
             for epoch in range(epochs):
-                lr = float(self.optimizer.param_groups[0]["lr"])
                 self._call("on_epoch_begin", epoch, {})
+                lr = float(self.optimizer.param_groups[0]["lr"])  # as set by the callbacks
                 logs = self._run_epoch(loader)
                 if val_loader is not None:
                     self._call("on_validation_begin", {})
