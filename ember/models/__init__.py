@@ -14,7 +14,18 @@ from ember.models.resnet import BasicBlock, Bottleneck, ResNet, resnet18, resnet
 from ember.models.super_resolution import ESPCN
 from ember.models.vae import VAE
 
+# isort: split
 # --- pretrained models (bert.py, gpt2.py, sentence.py, generation.py): exports below ---
+from ember.models.bert import BertConfig, BertModel
+from ember.models.generation import generate
+from ember.models.gpt2 import GPT2Config, GPT2LMHeadModel, GPT2Model
+from ember.models.outputs import (
+    BaseModelOutputWithPast,
+    BaseModelOutputWithPooling,
+    CausalLMOutputWithPast,
+)
+from ember.models.sentence import SentenceEmbedder
+
 # --- end of pretrained models ---
 
 __all__ = [
@@ -35,5 +46,15 @@ __all__ = [
     "resnet34",
     "resnet50",
     # --- pretrained models: names below ---
+    "BaseModelOutputWithPast",
+    "BaseModelOutputWithPooling",
+    "BertConfig",
+    "BertModel",
+    "CausalLMOutputWithPast",
+    "GPT2Config",
+    "GPT2LMHeadModel",
+    "GPT2Model",
+    "SentenceEmbedder",
+    "generate",
     # --- end of pretrained models ---
 ]
