@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = ["plot_history"]
 
 
 def plot_history(
     history: Any,
-    path: str | os.PathLike,
+    path: str | os.PathLike | BinaryIO,
     figsize: tuple[float, float] | None = None,
     dpi: int = 100,
 ) -> None:
     """Write a PNG with one panel per logged quantity: loss, then each metric.
 
     A panel shows the training curve and, when logged, its ``val_`` twin; ``lr`` is left
-    out. ``history`` is a ``History`` or its dict of lists. The image is exactly
-    ``figsize * dpi`` pixels (default width 4 inches per panel, height 3.5). Uses
-    matplotlib's Agg canvas (no display needed; the ``train`` extra).
+    out. ``history`` is a ``History`` or its dict of lists; ``path`` a file name or a binary
+    file object. The image is exactly ``figsize * dpi`` pixels (default width 4 inches per
+    panel, height 3.5). Uses matplotlib's Agg canvas (no display needed; the ``train``
+    extra).
     """
     try:
         figure_module = importlib.import_module("matplotlib.figure")
@@ -50,4 +51,5 @@ def plot_history(
         ax.grid(True, alpha=0.3)
         ax.legend()
     figure.tight_layout()
-    figure.savefig(os.fspath(path), format="png", dpi=dpi)
+    target = path if hasattr(path, "write") else os.fspath(path)
+    figure.savefig(target, format="png", dpi=dpi)
