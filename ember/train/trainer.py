@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-import ember
 from ember.autograd.grad_mode import no_grad
+from ember.backend.dtypes import get_default_dtype
 from ember.nn.utils import clip_grad_norm_
+from ember.ops.creation import tensor
+from ember.ops.join import cat
 from ember.optim.lr_scheduler import ReduceLROnPlateau as _PlateauScheduler
 from ember.optim.lr_scheduler_cyclic import CyclicLR, OneCycleLR
 from ember.tensor import Tensor
@@ -70,8 +72,8 @@ def _to_tensor(x: Any) -> Tensor:
         return x
     array = np.asarray(x)
     if array.dtype.kind == "f":  # NumPy's float64 default would double the cost of a model
-        array = array.astype(ember.get_default_dtype().name)
-    return ember.tensor(array)
+        array = array.astype(get_default_dtype().name)
+    return tensor(array)
 
 
 def _as_loader(data: Any, batch_size: int, shuffle: bool) -> Iterable:
@@ -323,7 +325,7 @@ class Trainer:
             self.model.train(was_training)
         if not outputs:
             raise ValueError("Trainer.predict: the data yielded no batch")
-        return ember.cat(outputs, 0)
+        return cat(outputs, 0)
 
 
 def _fresh(metric: Metric) -> Metric:
