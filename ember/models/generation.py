@@ -86,8 +86,8 @@ def generate(
     ``eos_token_id`` is finished and is padded with ``pad_token_id`` (eos if None) until every
     row is finished or the budget is spent. Runs under ``no_grad``.
 
-    Differences from Hugging Face: no generation_config (top_k defaults to None, not 50),
-    no beam search; the random numbers come from Ember's generator.
+    Differences from Hugging Face: no generation_config object and no beam search; the
+    random numbers come from Ember's generator.
 
     Args:
         model: a causal LM whose forward takes (input_ids, past_key_values, attention_mask,
