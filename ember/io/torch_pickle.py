@@ -119,6 +119,8 @@ class _Unpickler(pickle.Unpickler):
         self.little = True
 
     def find_class(self, module: str, name: str) -> Any:
+        if module == "__builtin__":  # protocol 2 spells builtins the Python 2 way
+            module = "builtins"
         if (module, name) in _ALLOWED:
             return _ALLOWED[module, name]
         if module in ("torch", "torch.storage") and name in _STORAGE_DTYPES:
@@ -207,10 +209,14 @@ def _byteorder(archive: zipfile.ZipFile, prefix: str) -> bool:
 def _load_pickle(unpickler: _Unpickler, path: str) -> Any:
     try:
         return unpickler.load()
-    except (pickle.UnpicklingError, SerializationError):
+    except (UnsafePickleError, SerializationError):
         raise
     except (EOFError, zipfile.BadZipFile) as err:
         raise TruncatedFileError(f"{path}: truncated checkpoint ({err})") from None
+    except pickle.UnpicklingError as err:
+        if "truncated" in str(err):
+            raise TruncatedFileError(f"{path}: truncated checkpoint ({err})") from None
+        raise pickle.UnpicklingError(f"{path}: {err}") from None
     except Exception as err:  # malformed opcodes, wrong argument types, ...
         raise SerializationError(f"{path}: corrupt pickle ({type(err).__name__}: {err})") from None
 
