@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ember import nn
 from ember.autograd.grad_mode import no_grad
+from ember.backend.random import Generator
 from ember.nn import functional as F
 from ember.ops.join import cat
 from ember.ops.random import multinomial
@@ -194,7 +195,7 @@ class GPT(nn.Module):
         max_new_tokens: int,
         temperature: float = 1.0,
         top_k: int | None = None,
-        generator: object | None = None,
+        generator: Generator | None = None,
     ) -> Tensor:
         """Sample max_new_tokens tokens after idx (B, T); return (B, T + max_new_tokens).
 
