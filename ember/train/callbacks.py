@@ -152,7 +152,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
-        if (self.best_epoch is None and self.baseline is None) or self._better(value, self.best):
+        if self._better(value, self.best):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best_weights:
                 self.best_weights = {k: v.clone() for k, v in self.model.state_dict().items()}

@@ -27,6 +27,7 @@ from ember.utils.data import DataLoader, TensorDataset
 __all__ = ["History", "Trainer"]
 
 _PER_BATCH_SCHEDULERS = (OneCycleLR, CyclicLR)
+_ARRAYS = (Tensor, np.ndarray)
 
 
 class History:
@@ -77,10 +78,10 @@ def _to_tensor(x: Any) -> Tensor:
 
 
 def _as_loader(data: Any, batch_size: int, shuffle: bool) -> Iterable:
-    """Accept a DataLoader (or any iterable of batches), ``(x, y)``, or a lone ``x``."""
-    if isinstance(data, (tuple, list)) and data and not isinstance(data[0], (int, float)):
+    """Accept a DataLoader or any iterable of batches (a list too), a tuple of arrays, or ``x``."""
+    if isinstance(data, tuple) and data and all(isinstance(d, _ARRAYS) for d in data):
         return DataLoader(TensorDataset(*map(_to_tensor, data)), batch_size, shuffle=shuffle)
-    if isinstance(data, (Tensor, np.ndarray)):
+    if isinstance(data, _ARRAYS):
         return DataLoader(TensorDataset(_to_tensor(data)), batch_size, shuffle=shuffle)
     if not hasattr(data, "__iter__"):
         raise TypeError(
@@ -222,9 +223,10 @@ class Trainer:
     ) -> History:
         """Train for ``epochs`` passes over ``train_data``; return the ``History``.
 
-        ``train_data`` and ``validation_data`` are DataLoaders (or iterables of batches) or
-        ``(x, y)`` arrays/tensors, wrapped in a ``DataLoader(batch_size)`` (shuffled for
-        training; float arrays become the default float dtype). ``verbose``: 0 silent, 1 a
+        ``train_data`` and ``validation_data`` are DataLoaders (or iterables of batches, lists
+        included) or tuples ``(x, y)``/``(x1, x2, ..., y)`` of arrays or tensors, wrapped in a
+        ``DataLoader(batch_size)`` (shuffled for training; float arrays become the default
+        float dtype); a batch's last entry is the target. ``verbose``: 0 silent, 1 a
         progress bar (needs tqdm), 2 one line per epoch; ``"auto"`` is 1 on a terminal with
         tqdm installed, else 2. Mirrors Keras's ``Model.fit``.
         """
@@ -307,11 +309,10 @@ class Trainer:
     def predict(self, data: Any, batch_size: int = 32) -> Tensor:
         """Return the model's outputs over ``data``, concatenated along dim 0.
 
-        ``data`` is ``x``, a DataLoader or iterable of batches; from a batch ``(x, y)`` only
-        ``x`` is used. Runs in eval mode under ``no_grad``. Mirrors Keras's ``Model.predict``.
+        ``data`` is ``x``, ``(x, y)``, a DataLoader or an iterable of batches; as in ``fit``,
+        the last entry of a tuple of two or more is the target, and is ignored here. Runs in
+        eval mode under ``no_grad``. Mirrors Keras's ``Model.predict``.
         """
-        if isinstance(data, (tuple, list)) and len(data) == 2 and hasattr(data[0], "shape"):
-            data = data[0]  # (x, y) arrays: predict on x
         loader = _as_loader(data, batch_size, shuffle=False)
         outputs = []
         was_training = self.model.training

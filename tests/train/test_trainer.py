@@ -232,6 +232,16 @@ def test_stop_training_from_a_batch_callback():
     assert batches == [0, 1] and history.epoch == [0]
 
 
+def test_list_of_batches_is_used_as_is():
+    x, y = regression_data(24)
+    batches = [(ember.tensor(x[i : i + 8]), ember.tensor(y[i : i + 8])) for i in (0, 8, 16)]
+    model = mlp(3, 1)
+    trainer = Trainer(model, ember.optim.SGD(model.parameters(), lr=0.1), nn.MSELoss())
+    history = trainer.fit(batches, epochs=2, validation_data=batches, verbose=0)
+    assert len(history["loss"]) == 2
+    assert trainer.predict(batches).shape == (24, 1)
+
+
 def test_multi_input_model_and_device():
     class Pair(nn.Module):
         def __init__(self):
