@@ -118,19 +118,25 @@ class Checkpoint:
         return cls(path=path, **fields, **extra)
 
     def restore(
-        self, model: Any, optimizer: Any = None, scheduler: Any = None, *, rng: bool = True
+        self,
+        model: Any,
+        optimizer: Any = None,
+        scheduler: Any = None,
+        *,
+        rng: bool = True,
+        strict: bool = True,
     ) -> Checkpoint:
         """Load the states into ``model`` (and ``optimizer``, ``scheduler``) and the RNGs.
 
-        Everything is validated first: missing or unexpected keys, shapes, optimizer groups
-        and state shapes, and the optimizer/scheduler types. A mismatch raises
-        ``StateMismatchError`` naming the file, with every object left unchanged.
+        Everything is validated first: missing or unexpected keys (unless ``strict=False``),
+        shapes, optimizer groups and state shapes, and the optimizer/scheduler types. A
+        mismatch raises ``StateMismatchError`` naming the file, with every object unchanged.
         """
-        self._check_model(model)
+        self._check_model(model, strict)
         self._check_optimizer(optimizer)
         self._check_scheduler(scheduler)
         try:
-            model.load_state_dict(self.model)
+            model.load_state_dict(self.model, strict=strict)
         except RuntimeError as err:  # dtype kinds; the module validates before copying
             raise StateMismatchError(f"{self.path}: model state does not match: {err}") from None
         if optimizer is not None:
@@ -141,11 +147,11 @@ class Checkpoint:
             _set_rng_states(self.rng)
         return self
 
-    def _check_model(self, model: Any) -> None:
+    def _check_model(self, model: Any, strict: bool) -> None:
         own = model.state_dict()
         missing = [k for k in own if k not in self.model]
         unexpected = [k for k in self.model if k not in own]
-        if missing or unexpected:
+        if strict and (missing or unexpected):
             raise StateMismatchError(
                 f"{self.path}: model state does not match {type(model).__name__}: "
                 f"missing key(s) {missing}, unexpected key(s) {unexpected}"
@@ -153,7 +159,7 @@ class Checkpoint:
         wrong = [
             f"{k}: checkpoint {tuple(self.model[k].shape)}, model {tuple(v.shape)}"
             for k, v in own.items()
-            if tuple(self.model[k].shape) != tuple(v.shape)
+            if k in self.model and tuple(self.model[k].shape) != tuple(v.shape)
         ]
         if wrong:
             raise StateMismatchError(f"{self.path}: size mismatch for " + "; ".join(wrong))

@@ -4,7 +4,8 @@ No pickle: tensors are stored as safetensors entries named by their path in the 
 (``model.0.weight``), and the structure as JSON under the metadata key ``ember``. The JSON
 encodes what JSON lacks with one-key marker objects: ``{"__tensor__": name}``,
 ``{"__ndarray__": name}``, ``{"__tuple__": [...]}``, ``{"__dict__": [[key, value], ...]}`` (keys
-that are not all strings, or that start with ``__``), ``{"__odict__": [...]}`` and
+that are not all strings, or that start with ``__``), ``{"__odict__": [...]}``,
+``{"__counter__": [...]}`` and
 ``{"__float__": "nan" | "inf" | "-inf"}``. The same tensor object reached twice is stored once
 and comes back as one object.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ __all__ = ["load", "save"]
 
 _FORMAT = "ember.save/1"
 _SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_DICT_KINDS = {OrderedDict: "__odict__", Counter: "__counter__"}
+_DICT_MARKERS = {"__dict__": dict, "__odict__": OrderedDict, "__counter__": Counter}
 
 
 class _Encoder:
@@ -67,8 +70,9 @@ class _Encoder:
             return {"__tuple__": [self.encode(v, _join(path, i)) for i, v in enumerate(obj)]}
         if isinstance(obj, dict):
             items = [(k, self.encode(v, _join(path, k))) for k, v in obj.items()]
-            if type(obj) is OrderedDict:
-                return {"__odict__": [[self.encode(k), v] for k, v in items]}
+            kind = _DICT_KINDS.get(type(obj))
+            if kind is not None:  # OrderedDict, Counter: keep the type
+                return {kind: [[self.encode(k), v] for k, v in items]}
             if all(isinstance(k, str) and not k.startswith("__") for k in obj):
                 return dict(items)
             return {"__dict__": [[self.encode(k), v] for k, v in items]}
@@ -102,15 +106,12 @@ def _decode(value: Any, tensors: dict[str, Any], path: str) -> Any:
         return tuple(_decode(v, tensors, path) for v in value["__tuple__"])
     if "__float__" in value:
         return _SPECIAL_FLOATS[value["__float__"]]
-    if "__dict__" in value or "__odict__" in value:
-        kind = OrderedDict if "__odict__" in value else dict
-        pairs = value.get("__dict__", value.get("__odict__"))
-        return kind((_key(_decode(k, tensors, path)), _decode(v, tensors, path)) for k, v in pairs)
+    for marker, kind in _DICT_MARKERS.items():
+        if marker in value:
+            pairs = value[marker]  # keys were encoded like values: tuples come back as tuples
+            out = {_decode(k, tensors, path): _decode(v, tensors, path) for k, v in pairs}
+            return out if kind is dict else kind(out)
     return {k: _decode(v, tensors, path) for k, v in value.items()}
-
-
-def _key(key: Any) -> Any:
-    return tuple(_key(k) for k in key) if isinstance(key, list) else key
 
 
 def save(obj: Any, f: str | os.PathLike) -> None:

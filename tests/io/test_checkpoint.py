@@ -173,6 +173,11 @@ def test_missing_key_leaves_objects_unchanged(tmp_path):
     with pytest.raises(StateMismatchError, match=r"missing key\(s\) \['4\.weight', '4\.bias'\]"):
         Checkpoint.load(path).restore(model, opt)
     _unchanged(model, opt, before, opt_before)
+    # strict=False loads the keys that exist and leaves the others.
+    Checkpoint.load(path).restore(model, strict=False)
+    saved = Checkpoint.load(path).model
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), saved["0.weight"].numpy())
+    np.testing.assert_array_equal(model[4].weight.detach().numpy(), before["4.weight"])
 
 
 def test_optimizer_mismatch_leaves_model_unchanged(tmp_path):

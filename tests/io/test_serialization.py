@@ -1,5 +1,5 @@
 import math
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import ml_dtypes
 import numpy as np
@@ -64,6 +64,7 @@ def test_nested_structure_round_trip(tmp_path):
         "scalar": ember.tensor(2.5),
         "grad": ember.ones(2, requires_grad=True),
         "np": np.arange(4, dtype=np.int32).reshape(2, 2),
+        "counter": Counter([3, 3, 5]),
     }
     save(obj, tmp_path / "o.safetensors")
     out = load(tmp_path / "o.safetensors")
@@ -80,6 +81,7 @@ def test_nested_structure_round_trip(tmp_path):
     assert out["scalar"].shape == () and out["scalar"].item() == 2.5
     assert out["grad"].requires_grad and not out["x"].requires_grad
     assert isinstance(out["np"], np.ndarray) and out["np"].dtype == np.int32
+    assert type(out["counter"]) is Counter and out["counter"] == Counter([3, 3, 5])
 
 
 def test_non_contiguous_and_views(tmp_path):
