@@ -294,7 +294,8 @@ class TensorBoardLogger(Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         for key, value in (logs or {}).items():
-            self.writer.add_scalar(f"epoch/{key}", float(value), epoch)
+            if isinstance(value, (int, float)):  # array metrics (ConfusionMatrix) are skipped
+                self.writer.add_scalar(f"epoch/{key}", float(value), epoch)
         self.writer.flush()
 
     def on_train_end(self, logs: dict[str, Any] | None = None) -> None:

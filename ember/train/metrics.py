@@ -197,6 +197,7 @@ class _ClassScore(ConfusionMatrix):
         if average not in _AVERAGES:
             raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
         self.average = average
+        self.running = average is not None  # per-class arrays stay out of the batch logs
         super().__init__(num_classes, None, threshold, name)
 
     def _score(self, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:

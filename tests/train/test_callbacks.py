@@ -15,8 +15,10 @@ from ember import nn
 from ember.train import (
     Accuracy,
     Callback,
+    ConfusionMatrix,
     CSVLogger,
     EarlyStopping,
+    F1Score,
     LambdaCallback,
     LearningRateScheduler,
     ModelCheckpoint,
@@ -244,6 +246,20 @@ def test_tensorboard_logger_event_files(tmp_path):
         assert steps == (0, 1, 2)
         np.testing.assert_allclose(values, history[key], rtol=1e-6)  # stored as float32
     assert [s for s, _ in scalars["batch/loss"]] == list(range(1, 10))
+
+
+def test_array_metrics_in_logs_csv_and_tensorboard(tmp_path):
+    pytest.importorskip("tensorboardX")
+    metrics = [ConfusionMatrix(3), F1Score(3, average=None), F1Score(3, name="f1_macro")]
+    logger = TensorBoardLogger(tmp_path / "runs")
+    batch_logs = []
+    spy = LambdaCallback(on_train_batch_end=lambda b, logs: batch_logs.append(set(logs)))
+    trainer = make_trainer([logger, spy, CSVLogger(tmp_path / "log.csv")], metrics=metrics)
+    history = trainer.fit(data(), epochs=2, verbose=0)
+    assert history["confusion_matrix"][0].shape == (3, 3)
+    assert history["f1"][0].shape == (3,)
+    assert batch_logs[0] == {"loss", "f1_macro"}
+    assert set(read_events(tmp_path / "runs")) == {"epoch/loss", "epoch/f1_macro", "epoch/lr"}
 
 
 def test_tensorboard_logger_errors():
