@@ -89,6 +89,13 @@ def _rebuild_parameter(data: Tensor, requires_grad: bool, *_: Any) -> Tensor:
     return data.requires_grad_(bool(requires_grad))
 
 
+def _rebuild_parameter_with_state(
+    data: Tensor, requires_grad: bool, backward_hooks: Any, state: Any
+) -> Tensor:
+    # The state holds Python attributes set on the Parameter; they are not kept.
+    return _rebuild_parameter(data, requires_grad)
+
+
 def _codecs_encode(text: str, encoding: str = "utf-8") -> bytes:
     # Protocol 2 pickles bytes as _codecs.encode(str, "latin1"); nothing else is allowed.
     if not isinstance(text, str) or encoding != "latin1":
@@ -100,6 +107,7 @@ _ALLOWED = {
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,
     ("torch._utils", "_rebuild_tensor"): _rebuild_tensor,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
+    ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter_with_state,
     ("torch", "Size"): tuple,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("_codecs", "encode"): _codecs_encode,
@@ -125,6 +133,10 @@ class _Unpickler(pickle.Unpickler):
             return _ALLOWED[module, name]
         if module in ("torch", "torch.storage") and name in _STORAGE_DTYPES:
             return _StorageType(name)
+        if module == "torch" and name.endswith("Storage"):
+            raise SerializationError(
+                f"{self.path}: tensors stored as torch.{name} have a dtype Ember does not support"
+            )
         raise UnsafePickleError(
             f"{self.path}: refused to load the global '{module}.{name}': only tensors, storages, "
             "OrderedDict and plain values are allowed (what torch.load(weights_only=True) accepts)"

@@ -199,3 +199,15 @@ def test_truncated_and_corrupt_checkpoints(tmp_path):
     _torch_like_zip(tmp_path / "m.pt", pickle.dumps({"a": 1}, protocol=2)[:-3])
     with pytest.raises(SerializationError, match=r"m\.pt: (truncated|corrupt)"):
         load_torch(tmp_path / "m.pt")
+
+
+def test_unsupported_dtype_and_parameter_with_state(tmp_path):
+    torch.save({"c": torch.ones(2, dtype=torch.complex64)}, tmp_path / "c.pt")
+    with pytest.raises(SerializationError, match=r"torch\.ComplexFloatStorage have a dtype Ember"):
+        load_torch(tmp_path / "c.pt")
+    param = torch.nn.Parameter(torch.arange(3.0))
+    param.note = "an attribute makes torch pickle the Parameter with its state"
+    torch.save({"p": param}, tmp_path / "p.pt")
+    out = load_torch(tmp_path / "p.pt")["p"]
+    assert out.requires_grad
+    np.testing.assert_array_equal(out.detach().numpy(), [0.0, 1.0, 2.0])
