@@ -204,7 +204,7 @@ def load_torch(path: str | os.PathLike, map_location: Any = None) -> Any:
         try:
             data = archive.read(f"{prefix}data.pkl")
         except (zipfile.BadZipFile, OSError, EOFError) as err:
-            raise TruncatedFileError(f"{path}: corrupt zip entry data.pkl ({err})") from None
+            raise SerializationError(f"{path}: corrupt zip entry data.pkl ({err})") from None
         unpickler = _Unpickler(io.BytesIO(data), archive, prefix, path)
         unpickler.little = _byteorder(archive, prefix)
         obj = _load_pickle(unpickler, path)
@@ -223,8 +223,10 @@ def _load_pickle(unpickler: _Unpickler, path: str) -> Any:
         return unpickler.load()
     except (UnsafePickleError, SerializationError):
         raise
-    except (EOFError, zipfile.BadZipFile) as err:
+    except EOFError as err:
         raise TruncatedFileError(f"{path}: truncated checkpoint ({err})") from None
+    except zipfile.BadZipFile as err:  # e.g. a CRC-32 mismatch: a flipped byte in a storage
+        raise SerializationError(f"{path}: corrupt checkpoint ({err})") from None
     except pickle.UnpicklingError as err:
         if "truncated" in str(err):
             raise TruncatedFileError(f"{path}: truncated checkpoint ({err})") from None

@@ -211,3 +211,13 @@ def test_unsupported_dtype_and_parameter_with_state(tmp_path):
     out = load_torch(tmp_path / "p.pt")["p"]
     assert out.requires_grad
     np.testing.assert_array_equal(out.detach().numpy(), [0.0, 1.0, 2.0])
+
+
+def test_flipped_byte_in_a_storage_is_caught_by_the_zip_crc(tmp_path):
+    torch.save({"a": torch.arange(64.0)}, tmp_path / "c.pt")
+    data = bytearray((tmp_path / "c.pt").read_bytes())
+    pos = data.index(np.arange(64.0, dtype=np.float32)[40:42].tobytes())
+    data[pos] ^= 0x04
+    (tmp_path / "c.pt").write_bytes(bytes(data))
+    with pytest.raises(SerializationError, match=r"c\.pt: corrupt checkpoint \(Bad CRC-32"):
+        load_torch(tmp_path / "c.pt")
