@@ -10,6 +10,7 @@ flipped byte in the data and in the header alike.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import struct
@@ -67,8 +68,6 @@ def to_host_array(tensor: Tensor | np.ndarray) -> np.ndarray:
 
 def payload_sha256(arrays: Mapping[str, np.ndarray], metadata: Mapping[str, str]) -> str:
     """Return the SHA-256 this module stores under ``sha256`` (see the module docstring)."""
-    import hashlib
-
     digest = hashlib.sha256()
 
     def field(data: bytes | memoryview) -> None:
@@ -127,7 +126,13 @@ def _check_header(raw: bytes, path: str) -> dict[str, Any]:
         raise SerializationError(f"{path}: corrupt safetensors header ({err})") from None
     if not isinstance(header, dict):
         raise SerializationError(f"{path}: corrupt safetensors header (not a JSON object)")
-    ends = [v.get("data_offsets", [0, 0])[1] for k, v in header.items() if k != "__metadata__"]
+    try:
+        ends = [int(v["data_offsets"][1]) for k, v in header.items() if k != "__metadata__"]
+        metadata = header.get("__metadata__") or {}
+        if not isinstance(metadata, dict):
+            raise TypeError("__metadata__ is not an object")
+    except (KeyError, IndexError, TypeError, ValueError) as err:
+        raise SerializationError(f"{path}: corrupt safetensors header ({err!r})") from None
     needed = 8 + size + max(ends, default=0)
     if len(raw) < needed:
         raise TruncatedFileError(
