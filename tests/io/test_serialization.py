@@ -194,7 +194,7 @@ def test_truncated_and_garbage_files(tmp_path):
         load(path)
     header = b'{"a": {"dtype": "F32", "shape": [1]}}'
     path.write_bytes(len(header).to_bytes(8, "little") + header + b"\0" * 4)
-    with pytest.raises(SerializationError, match="corrupt safetensors header.*data_offsets"):
+    with pytest.raises(SerializationError, match=r"corrupt safetensors header.*data_offsets"):
         load(path)
     path.write_bytes(b"\xff" * 64)
     with pytest.raises(SerializationError, match="not a safetensors file"):
