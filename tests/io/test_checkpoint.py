@@ -129,6 +129,28 @@ def test_failed_serialisation_keeps_previous_file(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == ["ck.safetensors"]
 
 
+def test_failing_tensor_serialisation_keeps_previous_file(tmp_path, monkeypatch):
+    path = _saved(tmp_path)
+    good = path.read_bytes()
+    import ember.io.serialization as ser
+
+    calls = []
+
+    def flaky(tensor):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError("tensor serialisation failed (simulated)")
+        return real(tensor)
+
+    real = ser.to_host_array
+    monkeypatch.setattr(ser, "to_host_array", flaky)
+    model, opt, sched = make_all("adam", seed=3)
+    with pytest.raises(MemoryError, match="simulated"):
+        Checkpoint.save(path, model, opt, sched, step=2)
+    assert path.read_bytes() == good
+    assert os.listdir(tmp_path) == ["ck.safetensors"]
+
+
 def test_truncated(tmp_path):
     path = _saved(tmp_path)
     data = path.read_bytes()
