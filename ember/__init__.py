@@ -7,7 +7,7 @@ library, dtypes, devices, seeding and grad modes.
 # Tensor first: its late import of ember.ops pulls in autograd.function in a working order.
 from ember.tensor import Size, Tensor  # isort: skip
 
-from ember import autograd, datasets, linalg, models, nn, optim, train, transforms, utils
+from ember import autograd, datasets, io, linalg, models, nn, optim, train, transforms, utils
 from ember.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -40,6 +40,7 @@ from ember.backend.dtypes import (
     uint8,
 )
 from ember.backend.random import default_generator, initial_seed, manual_seed, seed
+from ember.io import load, save
 from ember.ops import *
 from ember.printing import get_printoptions, printoptions, set_printoptions
 
