@@ -1,7 +1,7 @@
 """Load Hugging Face model folders from local disk: config, weights and tokenizer.
 
-A folder holds ``config.json``, ``model.safetensors`` (read through the ``safetensors``
-package's NumPy API) and optionally ``tokenizer.json`` (read through the ``tokenizers``
+A folder holds ``config.json``, ``model.safetensors`` (read by ``ember.io``, which parses it
+with the ``safetensors`` package) and optionally ``tokenizer.json`` (read through the ``tokenizers``
 package). Nothing is downloaded: the path is local. Install both with ``pip install ember[hf]``.
 """
 
@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ember import ops
+from ember.io.safetensors import load_safetensors
 from ember.nn.module import Module
 from ember.tensor import Tensor
 
@@ -44,22 +44,16 @@ def read_config(directory: str | os.PathLike) -> dict[str, Any]:
 def load_weights(directory: str | os.PathLike) -> dict[str, Tensor]:
     """Read ``model.safetensors`` from a model folder into a dict of name to Tensor.
 
+    Every dtype (bfloat16 and float16 included) is read through ``ember.io``; a truncated or
+    corrupt file raises its ``SerializationError`` naming the file.
+
     Args:
         directory: the local model folder.
 
     Returns:
         Every tensor in the file, by its name in the file.
     """
-    try:
-        from safetensors import safe_open
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError("from_pretrained needs safetensors: pip install 'ember[hf]'") from e
-    path = _path(directory, "model.safetensors")
-    out = {}
-    with safe_open(path, framework="np") as f:
-        for name in f.keys():  # noqa: SIM118 - safe_open is not a mapping
-            out[name] = ops.from_numpy(f.get_tensor(name))
-    return out
+    return load_safetensors(_path(directory, "model.safetensors"))
 
 
 def load_tokenizer(directory: str | os.PathLike) -> Any | None:

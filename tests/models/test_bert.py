@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.io.errors import SerializationError
 from ember.models.bert import BertConfig, BertModel
 from tests.helpers import assert_same, check_module
 
@@ -227,3 +228,23 @@ def test_fully_masked_row_is_finite():
     mask = ember.tensor([[1, 1, 1], [0, 0, 0]])
     out = model(ember.tensor([[5, 6, 7], [5, 6, 7]]), mask)
     assert np.all(np.isfinite(out.last_hidden_state.data))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_checkpoint_loads_as_float32(tmp_path, dtype):
+    hf = _hf()
+    sd = {k: v.to(getattr(torch, dtype)) for k, v in hf.state_dict().items()}
+    _write(tmp_path, sd, SMALL)
+    model = BertModel.from_pretrained(tmp_path)
+    assert model.encoder.layer[0].output.dense.weight.dtype == ember.float32
+    expected = sd["encoder.layer.0.output.dense.weight"].float().numpy()
+    np.testing.assert_array_equal(model.encoder.layer[0].output.dense.weight.data, expected)
+
+
+def test_truncated_weights_file(saved, tmp_path):
+    _, path = saved
+    raw = (path / "model.safetensors").read_bytes()
+    (tmp_path / "model.safetensors").write_bytes(raw[: len(raw) // 2])
+    (tmp_path / "config.json").write_text((path / "config.json").read_text())
+    with pytest.raises(SerializationError, match=r"model\.safetensors"):
+        BertModel.from_pretrained(tmp_path)
