@@ -25,6 +25,7 @@ SMALL = dict(
     n_head=4,
     bos_token_id=VOCAB - 1,
     eos_token_id=VOCAB - 1,
+    initializer_range=0.2,  # large activations: gelu_new vs exact gelu shows in the logits
 )
 
 
@@ -151,7 +152,9 @@ def test_state_dict_layout_is_hugging_faces():
 
 def test_default_init_follows_hugging_face():
     ember.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(**{**SMALL, "n_embd": 64, "n_layer": 8}))
+    model = GPT2LMHeadModel(
+        GPT2Config(**{**SMALL, "n_embd": 64, "n_layer": 8, "initializer_range": 0.02})
+    )
     c_fc = model.transformer.h[0].mlp.c_fc
     assert abs(c_fc.weight.data.std() - 0.02) < 0.002 and not np.any(c_fc.bias.data)
     proj = model.transformer.h[0].mlp.c_proj.weight.data
@@ -267,3 +270,16 @@ def test_config_errors():
         GPT2Config(n_embd=30, n_head=4)
     with pytest.raises(ValueError, match="unsupported activation"):
         GPT2Config(activation_function="nope")
+
+
+def test_gpt2_model_hidden_states(saved):
+    hf, model, _ = saved
+    ids = _prompt()
+    out = model.transformer(ember.tensor(ids), output_hidden_states=True)
+    with torch.no_grad():
+        ref = hf.transformer(torch.tensor(ids), output_hidden_states=True)
+    assert_same(out.last_hidden_state, ref.last_hidden_state, rtol=1e-4, atol=1e-5)
+    assert len(out.hidden_states) == len(ref.hidden_states) == 3
+    for e, t in zip(out.hidden_states, ref.hidden_states):
+        assert_same(e, t, rtol=1e-4, atol=1e-5)
+    assert out.keys() == ["last_hidden_state", "past_key_values", "hidden_states"]
