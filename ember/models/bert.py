@@ -234,7 +234,9 @@ class BertModel(nn.Module):
                     f"BertModel: attention_mask shape {tuple(attention_mask.shape)} does not "
                     f"match input_ids shape {(B, T)}"
                 )
-            mask = (attention_mask != 0).view(B, 1, 1, T)  # keys to attend, (B, 1, 1, T)
+            keep = attention_mask != 0
+            if not keep.all().item():  # no padding: no mask at all (what HF's sdpa path does)
+                mask = keep.view(B, 1, 1, T)  # keys to attend, (B, 1, 1, T)
         x = self.embeddings(input_ids, token_type_ids, position_ids)
         states = [x] if output_hidden_states else None
         for block in self.encoder.layer:
