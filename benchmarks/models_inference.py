@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     ember.set_num_threads(args.threads)
     transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
     repeat = 3 if args.quick else 9
     timer = time.perf_counter if args.wall else time.process_time
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
