@@ -40,6 +40,7 @@ bench: $(VENV)/.installed-test
 	$(PY) benchmarks/nn_gpt.py --threads 1
 	$(PY) benchmarks/optim_step.py --threads 1
 	$(PY) benchmarks/dataloader.py
+	$(PY) benchmarks/models_inference.py --threads 1
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check $(SOURCES)
