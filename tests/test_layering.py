@@ -59,6 +59,8 @@ LAYERS: dict[str, int] = {
     "ember.transforms": 5,
     "ember.models": 6,
     "ember.train": 7,
+    "ember.cli": 7,  # the `ember` command, beside train at the top
+    "ember.__main__": 7,  # python -m ember: runs ember.cli
 }
 LAYER_NAMES = {
     0: "backend",
