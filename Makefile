@@ -1,5 +1,5 @@
 # The project's commands; each creates .venv on first use (Python 3.10+ and pip are all it needs).
-#   make demo   install Ember alone and run the example
+#   make demo   install Ember with the train and datasets extras and run examples/demo.py
 #   make test   install Ember with the test and dev extras, run the suite (.ci/run calls this)
 #   make bench  side-by-side benchmarks vs PyTorch (BENCH_ARGS=--write updates RESULTS.md)
 #   make lint   ruff check + format check, then the code-size table
@@ -20,12 +20,16 @@ $(VENV)/.installed: $(PY) pyproject.toml
 	$(PY) -m pip install -q -e .
 	touch $@
 
+$(VENV)/.installed-demo: $(PY) pyproject.toml
+	$(PY) -m pip install -q -e ".[train,datasets]"
+	touch $@ $(VENV)/.installed
+
 $(VENV)/.installed-test: $(PY) pyproject.toml
 	$(PY) -m pip install -q -e ".[test,dev]"
 	touch $@ $(VENV)/.installed
 
-demo: $(VENV)/.installed
-	$(PY) examples/regression_demo.py
+demo: $(VENV)/.installed-demo
+	$(PY) examples/demo.py
 
 test: $(VENV)/.installed-test
 	$(PY) -m pytest -q
