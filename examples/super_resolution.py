@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--out", default="runs/super_resolution")
-    parser.add_argument("--smoke", action="store_true", help="1 epoch on 256 images")
+    parser.add_argument("--smoke", action="store_true", help="1 epoch on 128 images")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
     images = images[np.random.default_rng(0).permutation(len(images)), None]  # (N, 1, 28, 28)
     train, test = images[:4000], images[4000:]
     if args.smoke:
-        args.epochs, train, test = 1, train[:256], test[:128]
+        args.epochs, train, test = 1, train[:128], test[:64]
 
     model = ESPCN(upscale_factor=r)
     optimizer = ember.optim.Adam(model.parameters(), lr=args.lr)
