@@ -211,7 +211,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     t.add_argument("--csv", default=None, help="the table (default: a synthetic bike CSV)")
     t.add_argument("--target", default="cnt", help="the column to predict")
     t.add_argument("--diabetes", action="store_true", help="use scikit-learn's diabetes table")
-    t.add_argument("--epochs", type=int, default=60)
+    t.add_argument("--epochs", type=int, default=20)
     t.add_argument("--batch-size", type=int, default=128)
     t.add_argument("--hidden", type=int, default=64)
     t.add_argument("--lr", type=float, default=3e-3)
