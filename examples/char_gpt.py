@@ -171,7 +171,9 @@ def sample_from_pretrained_or_quick(out_dir: str | Path, n_lines: int = 3) -> st
     if (out_dir / "model.safetensors").is_file() and (out_dir / "vocab.json").is_file():
         model, vocab = load_model(out_dir)
     else:
-        quick = ["--iters", "200", "--max-seconds", "25", "--n-layer", "2", "--samples", "0"]
+        print(f"no model in {out_dir}: training a small one for about 25 s")
+        quick = ["--iters", "100", "--max-seconds", "25", "--n-layer", "2", "--batch-size", "16"]
+        quick += ["--eval-iters", "4", "--samples", "0"]
         main([*quick, "--out", str(out_dir)])
         model, vocab = load_model(out_dir)
     text = sample(model, vocab, 80 * n_lines)

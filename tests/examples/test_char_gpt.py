@@ -29,3 +29,19 @@ def test_smoke_run_saves_a_model_that_reloads(tmp_path):
     text = char_gpt.sample_from_pretrained_or_quick(tmp_path, n_lines=1)
     assert isinstance(text, str) and len(text.splitlines()) <= 1
     assert (tmp_path / "model.safetensors").stat().st_mtime_ns == stamp  # not retrained
+
+
+def test_sample_from_pretrained_trains_when_no_model(tmp_path, monkeypatch):
+    calls = []
+    real_main = char_gpt.main
+
+    def smoke_main(argv):  # the ~25 s training run, shrunk to a smoke run
+        calls.append(argv)
+        out = argv[argv.index("--out") + 1]
+        return real_main(["--smoke", "--out", out])
+
+    monkeypatch.setattr(char_gpt, "main", smoke_main)
+    text = char_gpt.sample_from_pretrained_or_quick(tmp_path / "fresh", n_lines=1)
+    assert len(calls) == 1 and "--max-seconds" in calls[0]
+    assert (tmp_path / "fresh" / "model.safetensors").is_file()
+    assert isinstance(text, str) and len(text.splitlines()) <= 1
