@@ -74,7 +74,7 @@ def train(model, x, y, epochs: int, batch_size: int, lr: float, gamma: float, de
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--max-seconds", type=float, default=110.0, help="training budget")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1.0, help="Adadelta learning rate")

