@@ -165,14 +165,15 @@ def sample_from_pretrained_or_quick(out_dir: str | Path, n_lines: int = 3) -> st
     """Return n_lines sampled lines from the model saved in out_dir, training one if there is none.
 
     Used by the demo: a model from a full run (``python examples/char_gpt.py --out DIR``) gives
-    better lines; without one a 2-layer model trains for about 25 s and is saved into out_dir.
+    better lines; without one a 2-layer model trains for 500 steps (at most 25 s) and is saved
+    into out_dir.
     """
     out_dir = Path(out_dir)
     if (out_dir / "model.safetensors").is_file() and (out_dir / "vocab.json").is_file():
         model, vocab = load_model(out_dir)
     else:
-        print(f"no model in {out_dir}: training a small one for about 25 s")
-        quick = ["--iters", "100", "--max-seconds", "25", "--n-layer", "2", "--batch-size", "16"]
+        print(f"no model in {out_dir}: training a small one for up to 25 s")
+        quick = ["--iters", "500", "--max-seconds", "25", "--n-layer", "2", "--batch-size", "16"]
         quick += ["--eval-iters", "4", "--samples", "0"]
         main([*quick, "--out", str(out_dir)])
         model, vocab = load_model(out_dir)

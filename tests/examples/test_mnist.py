@@ -2,6 +2,7 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import ember
@@ -42,3 +43,36 @@ def test_mnist_split_is_disjoint_and_fixed():
     assert x_train.dtype is ember.float32 and y_train.dtype is ember.int64
     again = mnist.load_data(seed=0)
     assert ember.equal(again[2], x_test) and ember.equal(again[3], y_test)
+
+
+def test_mnist_smoke_with_the_augmented_one_cycle_recipe(tmp_path):
+    argv = ["--smoke", "--optimizer", "adam", "--lr", "4e-3", "--schedule", "onecycle"]
+    result = mnist.main([*argv, "--shift", "2", "--out", str(tmp_path)])
+    assert math.isfinite(result["train_loss"])
+
+
+def test_random_shift_moves_each_image_by_its_own_offset_within_the_limit():
+    ember.manual_seed(0)
+    images = ember.rand(64, 1, 28, 28) + 10.0  # no pixel equals the background
+    shifted = mnist.random_shift(mnist.random_shift_source(images, 2), 2)
+    assert shifted.shape == images.shape
+    background = (0.0 - mnist.MEAN) / mnist.STD
+    offsets = set()
+    for source, out in zip(images.numpy()[:, 0], shifted.numpy()[:, 0]):
+        padded = np.pad(source, 2, constant_values=background)
+        found = [
+            (dy, dx)
+            for dy in range(5)
+            for dx in range(5)
+            if np.array_equal(padded[dy : dy + 28, dx : dx + 28], out)
+        ]
+        assert len(found) == 1
+        offsets.add(found[0])
+    assert len(offsets) > 10  # offsets differ from image to image
+
+
+def test_batches_without_shift_keep_the_images():
+    x = ember.arange(6 * 4, dtype=ember.float32).reshape(6, 1, 2, 2)
+    y = ember.arange(6)
+    xb, yb = next(mnist.batches(x, y, 6, shuffle=False))
+    assert ember.equal(xb, x) and ember.equal(yb, y)
