@@ -35,7 +35,6 @@ __all__ = ["CommandError", "build_cli", "main"]
 SOURCE_ROOT = Path(__file__).resolve().parents[1]  # the checkout that holds examples/
 # Distribution name -> what it adds, for ``ember info``.
 OPTIONAL_PACKAGES = {
-    "safetensors": "io",
     "tokenizers": "hf",
     "scikit-learn": "datasets",
     "mlxtend": "datasets",
@@ -66,8 +65,8 @@ def info() -> list[tuple[str, str]]:
 
     Returns:
         Rows for ``ember``, ``python``, ``numpy``, ``ml_dtypes``, ``threadpoolctl``,
-        ``optional`` (the optional packages present), ``missing``, ``devices``, ``blas`` and
-        ``default dtype``.
+        ``safetensors``, ``optional`` (the optional packages present), ``missing``,
+        ``devices``, ``blas`` and ``default dtype``.
     """
     import ml_dtypes
     import numpy
@@ -89,6 +88,7 @@ def info() -> list[tuple[str, str]]:
         ("numpy", numpy.__version__),
         ("ml_dtypes", ml_dtypes.__version__),
         ("threadpoolctl", _version("threadpoolctl") or "unknown"),
+        ("safetensors", _version("safetensors") or "not installed"),
         ("optional", ", ".join(present) or "none"),
         ("missing", ", ".join(missing) or "none"),
         ("devices", "cpu; cuda: not available (the CuPy backend comes later)"),

@@ -49,8 +49,8 @@ def _safetensors() -> Any:
         import safetensors
     except ImportError:
         raise ImportError(
-            "ember.io needs the 'safetensors' package for .safetensors files: "
-            "pip install 'ember[io]' (or pip install 'safetensors>=0.4')"
+            "ember.io needs the 'safetensors' package (a dependency of ember) for "
+            ".safetensors files: pip install 'safetensors>=0.4'"
         ) from None
     return safetensors
 
