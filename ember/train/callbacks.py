@@ -117,8 +117,9 @@ class EarlyStopping(Callback):
     ``mode`` ("auto": max for accuracy-like names, else min). With ``restore_best_weights``
     the model gets the best epoch's weights back when training ends. ``stopped_epoch`` is
     the epoch (0-based) after which training stopped, ``best_epoch`` the best one.
-    Mirrors Keras's ``EarlyStopping``. Differences from Keras: a missing ``monitor`` key
-    raises ``KeyError``; the best weights are restored whether or not training stopped early.
+    Mirrors Keras's ``EarlyStopping``; ``restore_best`` is accepted as a short name for
+    ``restore_best_weights``. Differences from Keras: a missing ``monitor`` key raises
+    ``KeyError``; the best weights are restored whether or not training stopped early.
     """
 
     def __init__(
@@ -129,7 +130,11 @@ class EarlyStopping(Callback):
         mode: str = "auto",
         baseline: float | None = None,
         restore_best_weights: bool = False,
+        *,
+        restore_best: bool | None = None,
     ) -> None:
+        if restore_best is not None:
+            restore_best_weights = restore_best_weights or restore_best
         self.monitor = monitor
         self.min_delta = abs(min_delta)
         self.patience = patience

@@ -132,6 +132,18 @@ def test_early_stopping_stops_at_the_right_epoch(patience, min_delta, stopped, b
         np.testing.assert_array_equal(value.numpy(), snapshots.states[best][key])
 
 
+def test_early_stopping_restore_best_is_the_short_name():
+    stop = EarlyStopping(patience=1, restore_best=True)
+    assert stop.restore_best_weights is True
+    snapshots = Snapshots()
+    trainer = make_trainer([Script("val_loss", VAL), snapshots, stop])
+    trainer.fit(data(), epochs=len(VAL), verbose=0)
+    assert stop.best_epoch == 1 and stop.stopped_epoch == 2
+    for key, value in trainer.model.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), snapshots.states[1][key])
+    assert EarlyStopping(restore_best=False).restore_best_weights is False
+
+
 def test_early_stopping_without_restore_keeps_last_weights():
     snapshots = Snapshots()
     trainer = make_trainer([Script("val_loss", VAL), snapshots, EarlyStopping(patience=1)])
