@@ -1,0 +1,237 @@
+"""The gamma family as Ember ops: lgamma, digamma, polygamma, mvlgamma, igamma/igammac, zeta.
+
+The array math comes from SciPy's ``scipy.special`` (``cupyx.scipy.special`` on CuPy), imported
+lazily by ``special_module``, so SciPy stays an optional dependency (``ember[special]``).
+Integer and bool inputs compute in the default float dtype; float16 and bfloat16 compute in
+float32 and round back, as PyTorch's kernels do. backward() composes Ember ops, so every
+gradient is differentiable again (the derivative of lgamma is digamma, whose derivative is
+polygamma(1, x), and so on).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ember.autograd.function import Context, Function
+from ember.backend import Array, array_module
+from ember.backend.dtypes import get_default_dtype
+from ember.ops.common import cast, promote, quiet, to_float
+from ember.ops.comparison import apply_broadcasting, require_tensor
+from ember.ops.floatmath import exp, log
+from ember.ops.shape import sum_to
+from ember.tensor import Tensor
+
+__all__ = ["digamma", "igamma", "igammac", "lgamma", "mvlgamma", "polygamma"]
+
+_MODULES: dict[str, Any] = {}
+
+
+def special_module(xp: Any, op: str = "special") -> Any:
+    """Return the special-function module for an array module (SciPy's for NumPy), cached.
+
+    Raises ImportError naming the op and the extra to install when SciPy is missing. CuPy's
+    ``cupyx.scipy.special`` is to come from ``backend/cuda.py`` (the one file that may import
+    CuPy) when that backend lands.
+    """
+    module = _MODULES.get(xp.__name__)
+    if module is None:
+        try:
+            import scipy.special as module
+        except ImportError:
+            raise ImportError(
+                f"ember.{op} needs SciPy for special functions: pip install 'ember[special]' "
+                "(or pip install scipy)"
+            ) from None
+        _MODULES[xp.__name__] = module
+    return module
+
+
+def compute(op: str, kernel: str, *arrays: Any, lead: tuple = ()) -> Array:
+    """Return scipy.special's ``kernel(*lead, *arrays)`` in the first array's dtype.
+
+    Half types (float16, bfloat16) compute in float32. NumPy's warnings are silenced:
+    PyTorch returns inf/NaN at poles silently.
+    """
+    x = arrays[0]
+    xp = array_module(x)
+    fn = getattr(special_module(xp, op), kernel)
+    dtype = x.dtype
+    if dtype.itemsize < 4:
+        arrays = tuple(a.astype(xp.float32) for a in arrays)
+    with quiet(xp):
+        out = fn(*lead, *arrays)
+    return xp.asarray(out, dtype=dtype)
+
+
+# -- lgamma, digamma, polygamma ------------------------------------------------------------
+class Lgamma(Function):
+    """log|Gamma(x)|; d/dx = digamma(x)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> Array:
+        ctx.save_for_backward(x)
+        out = compute("lgamma", "gammaln", x)
+        return array_module(x).where(x == -math.inf, math.inf, out).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_tensors
+        return grad * digamma(x)
+
+
+class Polygamma(Function):
+    """The n-th derivative of digamma (n = 0 is digamma); d/dx = polygamma(n + 1, x)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Array, n: int) -> Array:
+        ctx.save_for_backward(x)
+        ctx.n = n
+        if n == 0:
+            return compute("digamma", "psi", x)
+        return compute("polygamma", "polygamma", x, lead=(n,))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        (x,) = ctx.saved_tensors
+        return grad * Polygamma.apply(x, ctx.n + 1), None
+
+
+def lgamma(input: Tensor) -> Tensor:
+    """Return the log of the absolute value of the gamma function. Mirrors ``torch.lgamma``."""
+    return Lgamma.apply(to_float(input))
+
+
+def digamma(input: Tensor) -> Tensor:
+    """Return the logarithmic derivative of the gamma function. Mirrors ``torch.digamma``.
+
+    digamma(0) is -inf and digamma(-0.0) is inf, as PyTorch's; negative integers give NaN.
+    """
+    return Polygamma.apply(to_float(input), 0)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """Return the n-th derivative of the digamma function. Mirrors ``torch.polygamma``."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(
+            f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}"
+        )
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return Polygamma.apply(to_float(input), n)
+
+
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """Return the multivariate log-gamma of dimension p. Mirrors ``torch.mvlgamma``.
+
+    mvlgamma(x, p) = p (p - 1) / 4 log(pi) + sum_{j < p} lgamma(x - j / 2), a composition of
+    Ember ops, so its gradients come from lgamma's.
+    """
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    if input.data.dtype.kind == "b":
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
+    x = to_float(input)
+    out = lgamma(x)
+    for j in range(1, p):
+        out = out + lgamma(x - j / 2)
+    return out + p * (p - 1) / 4 * math.log(math.pi)
+
+
+# -- incomplete gamma ----------------------------------------------------------------------
+class Igamma(Function):
+    """Regularised incomplete gamma P(a, x) (upper Q(a, x) when ``upper``); d/dx only.
+
+    d/dx P(a, x) = exp((a - 1) log x - x - lgamma(a)); Q's is its negative. As PyTorch,
+    the derivative in a is not implemented.
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, x: Array, upper: bool) -> Array:
+        ctx.save_for_backward(a, x)
+        ctx.upper = upper
+        if a.shape != x.shape:
+            xp = array_module(a)
+            a, x = xp.broadcast_arrays(a, x)
+        return compute("igammac" if upper else "igamma", "gammaincc" if upper else "gammainc", a, x)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[None, Tensor | None, None]:
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError(
+                f"the derivative for '{'igammac' if ctx.upper else 'igamma'}: input' is not "
+                "implemented."
+            )
+        a, x = ctx.saved_tensors
+        density = exp((a - 1) * log(x) - x - lgamma(a))
+        grad_x = grad * (-density if ctx.upper else density)
+        return None, sum_to(grad_x, x.shape), None
+
+
+def _igamma(op: str, input: Tensor, other: Tensor, upper: bool) -> Tensor:
+    require_tensor(op, input, "input", 1)
+    require_tensor(op, other)
+    input, other = promote(input, other)
+    if input.data.dtype.kind not in "fV":
+        name = {"b": "Bool"}.get(input.data.dtype.kind, _INT_NAMES.get(str(input.data.dtype)))
+        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{name}'")
+    return apply_broadcasting(Igamma, input, other, upper)
+
+
+_INT_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
+
+
+def igamma(input: Tensor, other: Tensor) -> Tensor:
+    """Return the regularised lower incomplete gamma P(input, other). Mirrors ``torch.igamma``.
+
+    Differentiable in ``other`` only; the derivative in ``input`` raises NotImplementedError
+    in backward, as PyTorch's.
+    """
+    return _igamma("igamma", input, other, False)
+
+
+def igammac(input: Tensor, other: Tensor) -> Tensor:
+    """Return the regularised upper incomplete gamma Q(input, other). Mirrors ``torch.igammac``.
+
+    Differentiable in ``other`` only, as PyTorch's.
+    """
+    return _igamma("igammac", input, other, True)
+
+
+# -- Hurwitz zeta --------------------------------------------------------------------------
+class Zeta(Function):
+    """Hurwitz zeta(x, q) = sum_k (k + q)^-x; d/dq = -x zeta(x + 1, q), none in x (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Any, q: Any) -> Array:
+        ctx.save_for_backward(x, q)
+        dtype = x.dtype if hasattr(x, "dtype") else q.dtype  # promote() made them agree
+        xp = array_module(x if hasattr(x, "dtype") else q)
+        x, q = xp.broadcast_arrays(xp.asarray(x, dtype=dtype), xp.asarray(q, dtype=dtype))
+        return compute("special.zeta", "zeta", x, q)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[None, Tensor | None]:
+        if ctx.needs_input_grad[0]:
+            raise NotImplementedError("the derivative for 'zeta' is not implemented.")
+        x, q = ctx.saved_tensors
+        return None, sum_to(grad * -x * Zeta.apply(x + 1, q), q.shape)
+
+
+def zeta(input: Any, other: Any) -> Tensor:
+    """Return the Hurwitz zeta function of input at other. Mirrors ``torch.special.zeta``.
+
+    Either argument may be a Python number (not both). Differentiable in ``other`` only.
+    """
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError(
+            "special_zeta() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(other).__name__})"
+        )
+    input, other = promote(input, other)
+    dtype = get_default_dtype()
+    if isinstance(input, Tensor) and input.data.dtype.kind not in "fV":
+        input = cast(input, dtype)
+    if isinstance(other, Tensor) and other.data.dtype.kind not in "fV":
+        other = cast(other, dtype)
+    return apply_broadcasting(Zeta, input, other)
