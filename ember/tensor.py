@@ -7,11 +7,13 @@ in-place ops bump, so backward can refuse values that changed after they were sa
 
 from __future__ import annotations
 
+import numbers
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ember.backend import Device, device_of
+from ember.backend import Device, array_module, device_of
 from ember.backend.dtypes import (
     SCALAR_NAMES,
     DType,
@@ -92,6 +94,8 @@ class Tensor:
     _base: Tensor | None = None  # the tensor this one is a view of
     _hooks: list | None = None
     _retains_grad = False
+    _shared = False  # set by share_memory_
+    _post_accumulate_grad_hooks: list | None = None
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         self.data = data
@@ -446,6 +450,236 @@ class Tensor:
     def real(self) -> Tensor:
         """The real part: the tensor itself, for real dtypes."""
         return self
+
+    # -- storage, placement and creation (torch.Tensor extras) ----------------------------
+    @property
+    def is_cpu(self) -> bool:
+        """Whether the tensor lives on the CPU."""
+        return self.device.type == "cpu"
+
+    @property
+    def is_meta(self) -> bool:
+        """False: Ember has no meta tensors."""
+        return False
+
+    @property
+    def is_sparse(self) -> bool:
+        """False: Ember tensors are dense."""
+        return False
+
+    @property
+    def is_quantized(self) -> bool:
+        """False: Ember has no quantized tensors."""
+        return False
+
+    def is_signed(self) -> bool:
+        """Return whether the dtype is signed. Mirrors ``torch.Tensor.is_signed``."""
+        return self.dtype.is_signed
+
+    def is_inference(self) -> bool:
+        """Return False: Ember has no inference tensors. Mirrors ``torch.Tensor.is_inference``."""
+        return False
+
+    def get_device(self) -> int:
+        """Return the CUDA device index, or -1 on the CPU. Mirrors ``torch.Tensor.get_device``."""
+        device = self.device
+        return -1 if device.type == "cpu" else (device.index or 0)
+
+    def data_ptr(self) -> int:
+        """Return the address of the first element. Mirrors ``torch.Tensor.data_ptr``."""
+        return _data_ptr(self.data)
+
+    def storage_offset(self) -> int:
+        """Return the offset, in elements, into the base's memory. Mirrors ``storage_offset``."""
+        root = self
+        while root._base is not None:
+            root = root._base
+        if root is self or not self.data.itemsize:
+            return 0
+        return (_data_ptr(self.data) - _data_ptr(root.data)) // self.data.itemsize
+
+    def is_same_size(self, other: Tensor) -> bool:
+        """Return whether other has the same shape. Mirrors ``torch.Tensor.is_same_size``."""
+        return self.data.shape == other.data.shape
+
+    def is_nonzero(self) -> bool:
+        """Return the truth of a one-element tensor. Mirrors ``torch.Tensor.is_nonzero``."""
+        return self.__bool__()
+
+    def is_set_to(self, tensor: Tensor) -> bool:
+        """Return whether both share memory, offset, shape and strides. Mirrors ``is_set_to``."""
+        return (
+            _data_ptr(self.data) == _data_ptr(tensor.data)
+            and self.data.shape == tensor.data.shape
+            and self.data.strides == tensor.data.strides
+            and self.data.dtype == tensor.data.dtype
+        )
+
+    def is_shared(self) -> bool:
+        """Return whether ``share_memory_`` was called. Mirrors ``torch.Tensor.is_shared``."""
+        return self._shared
+
+    def share_memory_(self) -> Tensor:
+        """Mark the tensor shared and return self. Mirrors ``torch.Tensor.share_memory_``.
+
+        Differences from PyTorch: the memory is not moved to shared memory (Ember's data loader
+        workers do not need it); only ``is_shared()`` changes.
+        """
+        self._shared = True
+        return self
+
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """Return self. Mirrors ``torch.Tensor.pin_memory``.
+
+        Differences from PyTorch: a no-op (NumPy memory is pageable; CuPy copies from it).
+        """
+        return self
+
+    def is_pinned(self, device: Any = None) -> bool:
+        """Return False: see ``pin_memory``. Mirrors ``torch.Tensor.is_pinned``."""
+        return False
+
+    def new_tensor(
+        self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Return a tensor from data, with self's dtype and device by default.
+
+        Mirrors ``torch.Tensor.new_tensor``.
+        """
+        if isinstance(data, Tensor):
+            warnings.warn(
+                "To copy construct from a tensor, it is recommended to use "
+                "sourceTensor.detach().clone() or "
+                "sourceTensor.detach().clone().requires_grad_(True), rather than "
+                "tensor.new_tensor(sourceTensor).",
+                UserWarning,
+                stacklevel=2,
+            )
+            data = data.data
+        return _ops.tensor(
+            data,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_zeros(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Return zeros, with self's dtype and device by default. Mirrors ``new_zeros``."""
+        return _ops.zeros(
+            *size,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_ones(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Return ones, with self's dtype and device by default. Mirrors ``new_ones``."""
+        return _ops.ones(
+            *size,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_empty(
+        self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+    ) -> Tensor:
+        """Return an uninitialised tensor, self's dtype and device by default. Mirrors it."""
+        return _ops.empty(
+            *size,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_full(
+        self,
+        size: Any,
+        fill_value: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        """Return a tensor filled with fill_value, self's dtype and device by default.
+
+        Mirrors ``torch.Tensor.new_full``.
+        """
+        return _ops.full(
+            size,
+            fill_value,
+            dtype=self.dtype if dtype is None else dtype,
+            device=self.device if device is None else device,
+            requires_grad=requires_grad,
+        )
+
+    def new_empty_strided(
+        self,
+        size: Any,
+        stride: Any,
+        *,
+        dtype: Any = None,
+        device: Any = None,
+        requires_grad: bool = False,
+    ) -> Tensor:
+        """Return an uninitialised tensor of the given shape. Mirrors ``new_empty_strided``.
+
+        Differences from PyTorch: the result is C-contiguous; ``stride`` is checked for length
+        only.
+        """
+        if len(tuple(stride)) != len(tuple(size)):
+            raise RuntimeError(
+                f"mismatch in length of strides and shape: {len(tuple(stride))} and "
+                f"{len(tuple(size))}"
+            )
+        return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
+        """Replace each element x by callable(x), in place (CPU only). Mirrors ``apply_``."""
+        _check_map(self, "apply_")
+        return self._write_values([_real(callable(v)) for v in self._flat_list()])
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:
+        """Replace each x by callable(x, y), y from tensor broadcast to self. Mirrors ``map_``."""
+        _check_map(self, "map_")
+        if not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"map_(): argument 'other' (position 1) must be Tensor, not {type(tensor).__name__}"
+            )
+        if tensor.dtype is not self.dtype:
+            raise TypeError(f"map_: expected {self.type()} for 'other' (got {tensor.type()})")
+        other = _ops.expand(tensor.detach(), *self.data.shape)._flat_list()
+        return self._write_values([_real(callable(x, y)) for x, y in zip(self._flat_list(), other)])
+
+    def _flat_list(self) -> list:
+        return _ops.reshape(self.detach(), -1).tolist()
+
+    def _write_values(self, values: list) -> Tensor:
+        xp = array_module(self.data)
+        self.data[...] = xp.asarray(values, dtype=self.data.dtype).reshape(self.data.shape)
+        self._version[0] += 1
+        return self
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call hook(self) after backward accumulates into this leaf's ``grad``.
+
+        Mirrors ``torch.Tensor.register_post_accumulate_grad_hook``.
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if self._post_accumulate_grad_hooks is None:
+            self._post_accumulate_grad_hooks = []
+        hooks = self._post_accumulate_grad_hooks
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
 
     # -- Python protocols -----------------------------------------------------------------
     def __repr__(self) -> str:
@@ -1455,6 +1689,276 @@ class Tensor:
     def cauchy_(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.cauchy_(self, *args, **kwargs)
 
+    # -- More methods (ops/linalg.py, ops/einsum.py, ops/trig.py, ops/indexing.py) ------------
+    def arccosh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.arccosh(self, *args, **kwargs)
+
+    def arcsinh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.arcsinh(self, *args, **kwargs)
+
+    def arctanh(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.arctanh(self, *args, **kwargs)
+
+    def trace(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.trace(self, *args, **kwargs)
+
+    def cross(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cross(self, *args, **kwargs)
+
+    def vdot(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.vdot(self, *args, **kwargs)
+
+    def index_put(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_put(self, *args, **kwargs)
+
+    # -- In place and views (ops/tensor_extras.py; _extras until ember.ops re-exports it) ------
+    def acos_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.acos_(self, *args, **kwargs)
+
+    def acosh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.acosh_(self, *args, **kwargs)
+
+    def arccos_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.arccos_(self, *args, **kwargs)
+
+    def arccosh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.arccosh_(self, *args, **kwargs)
+
+    def asin_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.asin_(self, *args, **kwargs)
+
+    def arcsin_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.arcsin_(self, *args, **kwargs)
+
+    def asinh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.asinh_(self, *args, **kwargs)
+
+    def arcsinh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.arcsinh_(self, *args, **kwargs)
+
+    def atan_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.atan_(self, *args, **kwargs)
+
+    def arctan_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.arctan_(self, *args, **kwargs)
+
+    def atanh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.atanh_(self, *args, **kwargs)
+
+    def arctanh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.arctanh_(self, *args, **kwargs)
+
+    def atan2_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.atan2_(self, *args, **kwargs)
+
+    def arctan2_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.arctan2_(self, *args, **kwargs)
+
+    def cosh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.cosh_(self, *args, **kwargs)
+
+    def sinh_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.sinh_(self, *args, **kwargs)
+
+    def tan_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.tan_(self, *args, **kwargs)
+
+    def hypot_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.hypot_(self, *args, **kwargs)
+
+    def erf_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.erf_(self, *args, **kwargs)
+
+    def erfc_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.erfc_(self, *args, **kwargs)
+
+    def erfinv_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.erfinv_(self, *args, **kwargs)
+
+    def exp2_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.exp2_(self, *args, **kwargs)
+
+    def expm1_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.expm1_(self, *args, **kwargs)
+
+    def log10_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.log10_(self, *args, **kwargs)
+
+    def log1p_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.log1p_(self, *args, **kwargs)
+
+    def log2_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.log2_(self, *args, **kwargs)
+
+    def logit_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.logit_(self, *args, **kwargs)
+
+    def fix_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.fix_(self, *args, **kwargs)
+
+    def sgn_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.sgn_(self, *args, **kwargs)
+
+    def absolute_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.absolute_(self, *args, **kwargs)
+
+    def negative_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.negative_(self, *args, **kwargs)
+
+    def float_power_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.float_power_(self, *args, **kwargs)
+
+    def floor_divide_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.floor_divide_(self, *args, **kwargs)
+
+    def true_divide_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.true_divide_(self, *args, **kwargs)
+
+    def divide_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.divide_(self, *args, **kwargs)
+
+    def multiply_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.multiply_(self, *args, **kwargs)
+
+    def subtract_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.subtract_(self, *args, **kwargs)
+
+    def cumsum_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.cumsum_(self, *args, **kwargs)
+
+    def cumprod_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.cumprod_(self, *args, **kwargs)
+
+    def addmm_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.addmm_(self, *args, **kwargs)
+
+    def addmv_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.addmv_(self, *args, **kwargs)
+
+    def addbmm_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.addbmm_(self, *args, **kwargs)
+
+    def baddbmm_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.baddbmm_(self, *args, **kwargs)
+
+    def eq_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.eq_(self, *args, **kwargs)
+
+    def ne_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.ne_(self, *args, **kwargs)
+
+    def not_equal_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.not_equal_(self, *args, **kwargs)
+
+    def lt_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.lt_(self, *args, **kwargs)
+
+    def less_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.less_(self, *args, **kwargs)
+
+    def le_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.le_(self, *args, **kwargs)
+
+    def less_equal_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.less_equal_(self, *args, **kwargs)
+
+    def gt_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.gt_(self, *args, **kwargs)
+
+    def greater_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.greater_(self, *args, **kwargs)
+
+    def ge_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.ge_(self, *args, **kwargs)
+
+    def greater_equal_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.greater_equal_(self, *args, **kwargs)
+
+    def logical_and_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.logical_and_(self, *args, **kwargs)
+
+    def logical_or_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.logical_or_(self, *args, **kwargs)
+
+    def logical_xor_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.logical_xor_(self, *args, **kwargs)
+
+    def logical_not_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.logical_not_(self, *args, **kwargs)
+
+    def bitwise_and_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.bitwise_and_(self, *args, **kwargs)
+
+    def bitwise_or_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.bitwise_or_(self, *args, **kwargs)
+
+    def bitwise_xor_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.bitwise_xor_(self, *args, **kwargs)
+
+    def bitwise_not_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.bitwise_not_(self, *args, **kwargs)
+
+    def bitwise_left_shift_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.bitwise_left_shift_(self, *args, **kwargs)
+
+    def bitwise_right_shift_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.bitwise_right_shift_(self, *args, **kwargs)
+
+    def index_put_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.index_put_(self, *args, **kwargs)
+
+    def fill_diagonal_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.fill_diagonal_(self, *args, **kwargs)
+
+    def squeeze_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.squeeze_(self, *args, **kwargs)
+
+    def unsqueeze_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.unsqueeze_(self, *args, **kwargs)
+
+    def transpose_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.transpose_(self, *args, **kwargs)
+
+    def swapaxes_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.swapaxes_(self, *args, **kwargs)
+
+    def swapdims_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.swapdims_(self, *args, **kwargs)
+
+    def t_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.t_(self, *args, **kwargs)
+
+    def resize_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.resize_(self, *args, **kwargs)
+
+    def resize_as_(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.resize_as_(self, *args, **kwargs)
+
+    def select(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.select(self, *args, **kwargs)
+
+    # -- Aliases (ops/aliases.py; _aliases until ember.ops re-exports it) ----------------------
+    def split_with_sizes(self, *args: Any, **kwargs: Any) -> Any:
+        return _aliases.split_with_sizes(self, *args, **kwargs)
+
+    def unsafe_chunk(self, *args: Any, **kwargs: Any) -> Any:
+        return _aliases.unsafe_chunk(self, *args, **kwargs)
+
+    def unsafe_split(self, *args: Any, **kwargs: Any) -> Any:
+        return _aliases.unsafe_split(self, *args, **kwargs)
+
+    def unsafe_split_with_sizes(self, *args: Any, **kwargs: Any) -> Any:
+        return _aliases.unsafe_split_with_sizes(self, *args, **kwargs)
+
+    def narrow_copy(self, *args: Any, **kwargs: Any) -> Any:
+        return _aliases.narrow_copy(self, *args, **kwargs)
+
+    def hardshrink(self, *args: Any, **kwargs: Any) -> Any:
+        return _aliases.hardshrink(self, *args, **kwargs)
+
+    def prelu(self, *args: Any, **kwargs: Any) -> Any:
+        return _aliases.prelu(self, *args, **kwargs)
+
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     """Turn a possibly negative dim into an index, with PyTorch's IndexError when out of range."""
@@ -1494,8 +1998,30 @@ def _parse_to(args: tuple, kwargs: dict) -> tuple[DType | None, Device | None, b
     return dtype, device, copy
 
 
+def _data_ptr(array: Any) -> int:
+    interface = getattr(array, "__cuda_array_interface__", None) or array.__array_interface__
+    return interface["data"][0]
+
+
+def _check_map(tensor: Tensor, op: str) -> None:
+    if tensor._requires_grad:
+        raise RuntimeError(
+            f"Can't call {op}() on Variable that requires grad. Use var.detach().{op}() instead."
+        )
+    if tensor.device.type != "cpu":
+        raise TypeError(f"{op} is only implemented on CPU tensors")
+
+
+def _real(value: Any) -> Any:
+    if isinstance(value, (str, bytes)) or not isinstance(value, numbers.Number):
+        raise TypeError(f"must be real number, not {type(value).__name__}")
+    return value
+
+
 def _rebuild(data: Any, requires_grad: bool) -> Tensor:
     return Tensor(data, requires_grad)
 
 
 from ember import ops as _ops  # noqa: E402  (the one deliberate late import: ops build on Tensor)
+from ember.ops import aliases as _aliases  # noqa: E402  (not yet in ember.ops)
+from ember.ops import tensor_extras as _extras  # noqa: E402
