@@ -15,7 +15,7 @@ from typing import Any
 
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
-from ember.backend.dtypes import get_default_dtype
+from ember.backend.dtypes import SCALAR_NAMES, get_default_dtype
 from ember.ops.common import cast, promote, quiet, to_float
 from ember.ops.comparison import apply_broadcasting, require_tensor
 from ember.ops.floatmath import exp, log
@@ -173,12 +173,14 @@ def _igamma(op: str, input: Tensor, other: Tensor, upper: bool) -> Tensor:
     require_tensor(op, other)
     input, other = promote(input, other)
     if input.data.dtype.kind not in "fV":
-        name = {"b": "Bool"}.get(input.data.dtype.kind, _INT_NAMES.get(str(input.data.dtype)))
-        raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{name}'")
+        no_kernel(op, input)
     return apply_broadcasting(Igamma, input, other, upper)
 
 
-_INT_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte"}
+def no_kernel(op: str, x: Tensor) -> None:
+    """Raise PyTorch's NotImplementedError for a dtype its CPU kernel of ``op`` lacks."""
+    name = SCALAR_NAMES[x.data.dtype.name]
+    raise NotImplementedError(f"\"{op}_cpu\" not implemented for '{name}'")
 
 
 def igamma(input: Tensor, other: Tensor) -> Tensor:
@@ -234,4 +236,7 @@ def zeta(input: Any, other: Any) -> Tensor:
         input = cast(input, dtype)
     if isinstance(other, Tensor) and other.data.dtype.kind not in "fV":
         other = cast(other, dtype)
+    like = input if isinstance(input, Tensor) else other
+    if like.data.dtype.itemsize < 4:  # float16, bfloat16: as PyTorch, no kernel
+        no_kernel("zeta", like)
     return apply_broadcasting(Zeta, input, other)
