@@ -20,7 +20,11 @@ from ember.distributions.discrete import Bernoulli
 from ember.distributions.distribution import Distribution
 from ember.distributions.gamma import Beta, Dirichlet, Gamma, Poisson
 from ember.distributions.independent import Independent
-from ember.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
+from ember.distributions.multivariate_normal import (
+    MultivariateNormal,
+    _batch_mahalanobis,
+    _tril_solve,
+)
 from ember.distributions.normal import Normal
 from ember.distributions.utils import sum_rightmost
 from ember.ops.gamma import digamma, lgamma
@@ -184,7 +188,7 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
     n = p.event_shape[0]
     q_full = q_tril.expand((*batch, n, n))
     p_full = p_tril.expand((*batch, n, n))
-    term2 = ember.linalg.solve(q_full, p_full).pow(2).sum((-2, -1))
+    term2 = _tril_solve(q_full, p_full).pow(2).sum((-2, -1))
     term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
 

@@ -16,7 +16,7 @@ __all__ = ["MultivariateNormal"]
 
 def _tril_solve(L: Tensor, B: Tensor) -> Tensor:
     """Solve L X = B for lower-triangular L (batched, broadcasting); differentiable."""
-    return ember.linalg.solve(L, B)
+    return ember.linalg.solve(ember.tril(L), B)
 
 
 def _batch_mahalanobis(L: Tensor, x: Tensor) -> Tensor:

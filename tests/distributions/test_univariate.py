@@ -14,7 +14,7 @@ from tests.helpers import assert_same
 BATCH = (2, 3)
 
 
-def U(rng, low, high, shape=BATCH):  # noqa: N802 - reads like the maths
+def U(rng, low, high, shape=BATCH):
     return rng.uniform(low, high, shape).astype(F32)
 
 
@@ -45,7 +45,11 @@ CASES = {
         "upto5",
     ),
     "Poisson": ("Poisson", lambda r: {"rate": U(r, 0.5, 4)}, "count"),
-    "Gamma": ("Gamma", lambda r: {"concentration": U(r, 0.5, 3), "rate": U(r, 0.5, 2, (3,))}, "pos"),
+    "Gamma": (
+        "Gamma",
+        lambda r: {"concentration": U(r, 0.5, 3), "rate": U(r, 0.5, 2, (3,))},
+        "pos",
+    ),
     "Chi2": ("Chi2", lambda r: {"df": U(r, 1, 5)}, "pos"),
     "Beta": (
         "Beta",
@@ -136,7 +140,9 @@ def test_moments_and_entropy(cid, prop):
 @pytest.mark.parametrize("cid", IDS)
 def test_cdf_icdf(cid, method):
     e, t, ep, tp, kind, rng = case(cid)
-    value = U(rng, 0.05, 0.95, (4, *BATCH)) if method == "icdf" else make_value(kind, rng, (4, *BATCH))
+    value = (
+        U(rng, 0.05, 0.95, (4, *BATCH)) if method == "icdf" else make_value(kind, rng, (4, *BATCH))
+    )
     try:
         t_out = getattr(t, method)(torch.tensor(value))
     except NotImplementedError:
