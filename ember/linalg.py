@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ember.backend import array_module
-from ember.backend.dtypes import SCALAR_NAMES
+from ember.backend.dtypes import SCALAR_NAMES, int64
 from ember.ops.common import cast, return_type
 from ember.ops.decomposition import (
     QR,
@@ -43,8 +43,7 @@ from ember.ops.matrix_functions import (
 )
 from ember.ops.norms import matrix_norm, vector_norm
 from ember.ops.reduction import sum as reduce_sum
-from ember.ops.scan import cumprod
-from ember.ops.shape import expand, reshape, transpose
+from ember.ops.shape import reshape, transpose
 from ember.ops.solvers import (
     LU,
     check_lu_dtype,
@@ -554,10 +553,13 @@ def vander(x: Tensor, *, N: int | None = None) -> Tensor:
     N = n if N is None else N
     if N <= 1:
         raise RuntimeError("N must be greater than 1.")
-    shape = (*x.data.shape, N - 1)
-    powers = cumprod(expand(reshape(x, (*x.data.shape, 1)), shape), -1)
-    ones = Tensor(array_module(x.data).ones((*x.data.shape, 1), dtype=powers.data.dtype))
-    return cat([ones, powers], -1)
+    if x.data.dtype.kind in "iub":  # integer powers come out int64, as PyTorch's cumprod
+        x = cast(x, int64)
+    column = reshape(x, (*x.data.shape, 1))  # (*, n, 1)
+    columns = [Tensor(array_module(x.data).ones(column.data.shape, dtype=x.data.dtype)), column]
+    for _ in range(N - 2):  # repeated products: exact gradients where x == 0
+        columns.append(mul(columns[-1], column))
+    return cat(columns, -1)
 
 
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
@@ -597,11 +599,15 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Any = None) -> Tensor:
     if dims is not None:
         dims = [dims] if isinstance(dims, int) else list(dims)
         A = movedim(A, dims, list(range(A.data.ndim - len(dims), A.data.ndim)))
-    rows, cols = _prod(A.data.shape[: B.data.ndim]), _prod(A.data.shape[B.data.ndim :])
+    rows, cols = _prod(B.data.shape), _prod(A.data.shape[B.data.ndim :])
     if rows != cols:
         raise RuntimeError(
             "Expected self to satisfy the requirement prod(self.shape[other.ndim:]) == "
             f"prod(self.shape[:other.ndim]), but got {cols} != {rows}"
+        )
+    if _prod(A.data.shape[: B.data.ndim]) != rows:
+        raise RuntimeError(
+            f"shape '{[rows, cols]}' is invalid for input of size {_prod(A.data.shape)}"
         )
     out = solve(reshape(A, (rows, cols)), reshape(B, (rows,)))
     return reshape(out, A.data.shape[B.data.ndim :])

@@ -2,7 +2,7 @@
 
 matrix_exp is a primitive (scaling and squaring with a degree-13 Pade approximant, computed in
 float64) whose gradient is PyTorch's block-matrix trick; the rest compose differentiable ops
-(pinv goes through the SVD, or eigh when hermitian). The ``torch.linalg.*`` spellings live in
+(pinv has PyTorch's pinv_backward). The ``torch.linalg.*`` spellings live in
 ``ember/linalg.py``; the ``torch.*`` ones are exported here.
 """
 
@@ -15,7 +15,7 @@ from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.common import return_type
-from ember.ops.decomposition import SVD, Eigh, Inv, _col, _mm, _mT, _row, check_matrix
+from ember.ops.decomposition import SVD, Inv, _col, _mm, _mT, check_matrix
 from ember.ops.elementwise import add, div, mul, sub
 from ember.ops.indexing import getitem
 from ember.ops.join import cat
@@ -143,32 +143,59 @@ def _check_pinv(A: Tensor, op: str) -> None:
 
 def _tolerance(xp: Any, smax: Array, shape: tuple, atol: Any, rtol: Any) -> Array:
     """max(atol, rtol * smax) with PyTorch's defaults (rtol = eps * max(m, n) if neither given)."""
-    atol = getattr(atol, "data", atol)
-    rtol = getattr(rtol, "data", rtol)
     if rtol is None:
         default = xp.finfo(smax.dtype).eps * max(shape[-2:])
         rtol = default if atol is None or xp.all(xp.asarray(atol) <= 0) else 0.0
     return xp.maximum(0.0 if atol is None else atol, rtol * smax).astype(smax.dtype)
 
 
-def _spectrum(A: Tensor, hermitian: bool) -> tuple[Tensor, Tensor, Tensor, Array]:
-    """(left vectors, values, right vectors transposed, |values| array) of A, via SVD or eigh."""
+def pinv_array(a: Array, atol: Any, rtol: Any, hermitian: bool) -> Array:
+    """V diag(1/s for s > tol, else 0) U^T from the SVD (eigh when hermitian)."""
+    xp = array_module(a)
     if hermitian:
-        values, vectors = Eigh.apply(A, "L")
-        return vectors, values, _mT(vectors), array_module(A.data).abs(values.data)
-    u, s, vh = SVD.apply(A, False)
-    return u, s, vh, s.data
+        values, vectors = xp.linalg.eigh(a)
+        mags, left, right_t = xp.abs(values), vectors, vectors
+    else:
+        left, values, vh = xp.linalg.svd(a, full_matrices=False)
+        mags, right_t = values, vh.swapaxes(-1, -2)
+    smax = mags.max(-1) if mags.shape[-1] else xp.zeros(mags.shape[:-1], dtype=mags.dtype)
+    keep = mags > _tolerance(xp, smax, a.shape, atol, rtol)[..., None]
+    inv = xp.where(keep, 1 / xp.where(keep, values, 1), 0).astype(a.dtype)
+    return (right_t * inv[..., None, :]) @ left.swapaxes(-1, -2)
+
+
+class Pinv(Function):
+    """A^+; PyTorch's pinv_backward (constant rank), so hermitian A gets a full gradient too."""
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, atol: Any, rtol: Any, hermitian: bool) -> Array:
+        out = pinv_array(a, atol, rtol, hermitian)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, None, None]:
+        a, pinv_a = ctx.saved_tensors
+        m, n = a.data.shape[-2:]
+        pinv_t, grad_t = _mT(pinv_a), _mT(grad)
+        if m <= n:
+            k = _mm(grad_t, pinv_a)
+            k_pinv_t = _mm(k, pinv_t)
+            out = sub(k_pinv_t, _mT(_mm(pinv_a, k)))
+            out = sub(out, _mm(_mm(a, pinv_a), k_pinv_t))
+            out = add(out, _mm(_mm(pinv_t, pinv_a), sub(grad_t, _mm(k, a))))
+        else:
+            k = _mm(pinv_a, grad_t)
+            pinv_t_k = _mm(pinv_t, k)
+            out = sub(pinv_t_k, _mT(_mm(k, pinv_a)))
+            out = add(out, _mm(_mm(sub(grad_t, _mm(a, k)), pinv_a), pinv_t))
+            out = sub(out, _mm(_mm(pinv_t_k, pinv_a), a))
+        return out, None, None, None
 
 
 def pinv_tensors(A: Tensor, atol: Any = None, rtol: Any = None, hermitian: bool = False) -> Tensor:
-    """V diag(1/s for s > tol, else 0) U^T, differentiable through the SVD (or eigh)."""
-    xp = array_module(A.data)
-    u, s, vh, mags = _spectrum(A, hermitian)
-    smax = mags.max(-1) if mags.shape[-1] else xp.zeros(mags.shape[:-1], dtype=mags.dtype)
-    keep = mags > _tolerance(xp, smax, A.data.shape, atol, rtol)[..., None]
-    safe = add(s, Tensor(xp.where(keep, 0, 1).astype(s.data.dtype)))  # no 1/0 where dropped
-    inv = div(Tensor(keep.astype(s.data.dtype)), safe)
-    return _mm(mul(_mT(vh), _row(inv)), _mT(u))
+    """The pseudo-inverse with PyTorch's tolerance rule (atol, rtol may be floats or Tensors)."""
+    return Pinv.apply(A, getattr(atol, "data", atol), getattr(rtol, "data", rtol), hermitian)
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:
@@ -214,7 +241,6 @@ def lstsq_tensors(A: Tensor, B: Tensor, rcond: Any, driver: str | None) -> Any:
     if driver != "gelsy" and m > n and bool(xp.all(rank_array == n)):
         diff = sub(_mm(A, solution), rhs)
         residuals = reduce_sum(mul(diff, diff), -2)
-        residuals = reduce_sum(residuals, -1) if vector else residuals
     singular = Tensor(values) if driver in ("gelsd", "gelss") else empty
     if vector:
         solution = getitem(solution, (..., 0))
