@@ -1,0 +1,355 @@
+"""ember.func (grad, vjp, jacrev, hessian, functional_call) against torch.func."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tf
+
+import ember
+import ember.func as ef
+from ember import nn
+from ember.nn.utils import stateless
+from tests.helpers import assert_same
+
+
+def arrays(*shapes, seed=0, dtype="float32"):
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(-1.5, 1.5, s).astype(dtype) for s in shapes]
+
+
+def both(arrs, requires_grad=False):
+    e = [ember.tensor(a, requires_grad=requires_grad) for a in arrs]
+    t = [torch.tensor(a, requires_grad=requires_grad) for a in arrs]
+    return e, t
+
+
+def compare(e, t, rtol=1e-4, atol=1e-5):
+    if isinstance(t, torch.Tensor):
+        assert isinstance(e, ember.Tensor), type(e)
+        assert_same(e, t, rtol, atol)
+    elif isinstance(t, dict):
+        assert isinstance(e, dict) and e.keys() == t.keys()
+        for k in t:
+            compare(e[k], t[k], rtol, atol)
+    else:
+        assert type(e) is type(t), (type(e), type(t))
+        assert len(e) == len(t)
+        for ee, tt in zip(e, t):
+            compare(ee, tt, rtol, atol)
+
+
+def scalar_fn(m, x, y):
+    return (m.tanh(x) * y).sum() + (x**3).sum()
+
+
+def vec_fn(m, x, y):
+    return m.sin(x) * y.sum() + x * x
+
+
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1), (1,), -1])
+def test_grad(argnums):
+    e, t = both(arrays((3,), (3,)))
+    compare(
+        ef.grad(lambda x, y: scalar_fn(ember, x, y), argnums=argnums)(*e),
+        tf.grad(lambda x, y: scalar_fn(torch, x, y), argnums=argnums)(*t),
+    )
+
+
+def test_grad_and_value_has_aux():
+    e, t = both(arrays((2, 3), (3,)))
+
+    def f(m):
+        def g(x, y):
+            out = scalar_fn(m, x, y)
+            return out, {"double": out * 2, "x": x}
+
+        return g
+
+    compare(
+        ef.grad_and_value(f(ember), has_aux=True)(*e), tf.grad_and_value(f(torch), has_aux=True)(*t)
+    )
+    compare(
+        ef.grad(f(ember), argnums=(0, 1), has_aux=True)(*e),
+        tf.grad(f(torch), argnums=(0, 1), has_aux=True)(*t),
+    )
+
+
+def test_grad_pytree_argument_and_kwargs():
+    e, t = both(arrays((3,), (2,), (3,)))
+
+    def f(m):
+        return lambda params, x, scale=1.0: (
+            ((params["w"] * x).sum() * params["b"][0] + params["b"].sum()) * scale
+        )
+
+    compare(
+        ef.grad(f(ember))({"w": e[0], "b": e[1]}, e[2], scale=2.0),
+        tf.grad(f(torch))({"w": t[0], "b": t[1]}, t[2], scale=2.0),
+    )
+    compare(
+        ef.grad(lambda p: (p[0] * p[1][0]).sum())((e[0], [e[2]])),
+        tf.grad(lambda p: (p[0] * p[1][0]).sum())((t[0], [t[2]])),
+    )
+
+
+def test_grad_unused_input_is_zero():
+    e, t = both(arrays((3,), (2,)))
+    compare(
+        ef.grad(lambda x, y: x.sum(), argnums=1)(*e), tf.grad(lambda x, y: x.sum(), argnums=1)(*t)
+    )
+
+
+def test_grad_of_grad():
+    e, t = both(arrays((4,)))
+    compare(
+        ef.grad(lambda x: ef.grad(lambda z: (ember.tanh(z) ** 2).sum())(x).sum())(e[0]),
+        tf.grad(lambda x: tf.grad(lambda z: (torch.tanh(z) ** 2).sum())(x).sum())(t[0]),
+    )
+
+
+def test_grad_composes_with_autograd():
+    e, t = both(arrays((3,)), requires_grad=True)
+    ge = ef.grad(lambda x: (x**3).sum())(e[0])
+    gt = tf.grad(lambda x: (x**3).sum())(t[0])
+    assert ge.requires_grad and gt.requires_grad
+    compare(ember.autograd.grad(ge.sum(), e[0]), torch.autograd.grad(gt.sum(), t[0]))
+    # plain inputs: a detached result
+    assert not ef.grad(lambda x: (x**3).sum())(ember.ones(3)).requires_grad
+
+
+def test_vjp():
+    e, t = both(arrays((3,), (3,)))
+    ce, ct = both(arrays((3,), seed=1))
+    out_e, fn_e = ef.vjp(lambda x, y: vec_fn(ember, x, y), *e)
+    out_t, fn_t = tf.vjp(lambda x, y: vec_fn(torch, x, y), *t)
+    compare(out_e, out_t)
+    compare(fn_e(ce[0]), fn_t(ct[0]))
+    compare(fn_e(ce[0] * 2), fn_t(ct[0] * 2))  # callable more than once
+
+
+def test_vjp_tuple_output_aux_and_unused():
+    e, t = both(arrays((3,), (2,)))
+    ce, ct = both(arrays((3,), (), seed=2))
+
+    def f(m):
+        return lambda x, y: ((x * 2, (x**2).sum()), x.mean())
+
+    out_e, fn_e, aux_e = ef.vjp(f(ember), *e, has_aux=True)
+    out_t, fn_t, aux_t = tf.vjp(f(torch), *t, has_aux=True)
+    compare(out_e, out_t)
+    compare(aux_e, aux_t)
+    compare(fn_e((ce[0], ce[1])), fn_t((ct[0], ct[1])))
+
+
+@pytest.mark.parametrize("argnums", [0, (0, 1)])
+def test_jacrev(argnums):
+    e, t = both(arrays((3,), (2, 3)))
+    compare(
+        ef.jacrev(lambda x, y: vec_fn(ember, x, y) @ y.T, argnums=argnums)(*e),
+        tf.jacrev(lambda x, y: vec_fn(torch, x, y) @ y.T, argnums=argnums)(*t),
+    )
+
+
+def test_jacrev_tuple_output_and_aux():
+    e, t = both(arrays((3,)))
+
+    def f(m):
+        return lambda x: ((m.exp(x), x.sum() * x[0]), x * 3)
+
+    compare(ef.jacrev(f(ember), has_aux=True)(e[0]), tf.jacrev(f(torch), has_aux=True)(t[0]))
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_hessian(argnums):
+    e, t = both(arrays((3,), (3,)))
+    compare(
+        ef.hessian(lambda x, y: scalar_fn(ember, x, y), argnums=argnums)(*e),
+        tf.hessian(lambda x, y: scalar_fn(torch, x, y), argnums=argnums)(*t),
+    )
+
+
+def test_errors_match_torch():
+    x = ember.ones(3)
+    with pytest.raises(
+        RuntimeError,
+        match="Expected f\\(\\*args\\) to return a scalar Tensor, got tensor with 1 dims",
+    ):
+        ef.grad(lambda x: x * 2)(x)
+    with pytest.raises(RuntimeError, match="Got argnum=1, but only 1 positional inputs"):
+        ef.grad(lambda x: x.sum(), argnums=1)(x)
+    with pytest.raises(RuntimeError, match="argnums must be int or Tuple"):
+        ef.grad(lambda x: x.sum(), argnums=1.0)(x)
+    with pytest.raises(RuntimeError, match="argnums must be non-empty"):
+        ef.grad(lambda x: x.sum(), argnums=())(x)
+    with pytest.raises(RuntimeError, match="argnums elements must be unique"):
+        ef.jacrev(lambda x: x, argnums=(0, 0))(x)
+    with pytest.raises(
+        RuntimeError, match="should be a tuple: \\(output, aux\\) if has_aux is True"
+    ):
+        ef.grad(lambda x: x.sum(), has_aux=True)(x)
+    with pytest.raises(RuntimeError, match="Expected f\\(\\*args\\) to return a Tensor, got"):
+        ef.grad(lambda x: 3.0)(x)
+    with pytest.raises(ValueError, match="Thing passed to transform API must be Tensor"):
+        ef.grad(lambda x: x)(3.0)
+    with pytest.raises(RuntimeError, match="expected f\\(\\*primals\\) to return only tensors"):
+        ef.vjp(lambda x: 3.0, x)
+    with pytest.raises(RuntimeError, match="Mismatch in shape: grad_output\\[0\\] has a shape of"):
+        ef.vjp(lambda x: x * 2, x)[1](ember.ones(2))
+
+
+# -- functional_call -------------------------------------------------------------------------
+
+
+class MLP:
+    @staticmethod
+    def make(m):
+        if m is ember:
+            ember.manual_seed(0)
+        else:
+            torch.manual_seed(0)
+        return m.nn.Sequential(m.nn.Linear(3, 5), m.nn.Tanh(), m.nn.Linear(5, 2))
+
+
+def mlp_pair():
+    t_model = MLP.make(torch)
+    e_model = MLP.make(ember)
+    e_model.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_model.state_dict().items()})
+    return e_model, t_model
+
+
+def test_functional_call_mlp_matches_torch_and_restores():
+    e_model, t_model = mlp_pair()
+    new = {
+        k: a
+        for k, a in zip(
+            t_model.state_dict(),
+            arrays(*[tuple(v.shape) for v in t_model.state_dict().values()], seed=5),
+        )
+    }
+    e_params = {k: ember.tensor(a, requires_grad=True) for k, a in new.items()}
+    t_params = {k: torch.tensor(a, requires_grad=True) for k, a in new.items()}
+    (x,) = arrays((4, 3), seed=6)
+    e_out = ef.functional_call(e_model, e_params, (ember.tensor(x),))
+    t_out = tf.functional_call(t_model, t_params, (torch.tensor(x),))
+    compare(e_out, t_out)
+    e_grads = ember.autograd.grad(e_out.sum(), list(e_params.values()))
+    t_grads = torch.autograd.grad(t_out.sum(), list(t_params.values()))
+    compare(tuple(e_grads), tuple(t_grads))
+    # the module's own parameters are back and got no gradient
+    for (_, p), (_, tp) in zip(e_model.named_parameters(), t_model.named_parameters()):
+        assert isinstance(p, nn.Parameter) and p.grad is None
+        np.testing.assert_array_equal(p.detach().numpy(), tp.detach().numpy())
+
+
+def test_functional_call_partial_dicts_and_single_arg():
+    e_model, t_model = mlp_pair()
+    (w,) = arrays((2, 5), seed=7)
+    (x,) = arrays((4, 3), seed=8)
+    e_out = ef.functional_call(e_model, ({"2.weight": ember.tensor(w)}, {}), ember.tensor(x))
+    t_out = tf.functional_call(t_model, ({"2.weight": torch.tensor(w)}, {}), torch.tensor(x))
+    compare(e_out, t_out)
+
+
+def test_functional_call_grad_over_params():
+    e_model, t_model = mlp_pair()
+    (x,) = arrays((4, 3), seed=9)
+    e_params = {k: v.detach() for k, v in e_model.named_parameters()}
+    t_params = {k: v.detach() for k, v in t_model.named_parameters()}
+
+    def loss(m, model, x):
+        return lambda p: (m.func.functional_call(model, p, (x,)) ** 2).mean()
+
+    compare(
+        ef.grad(loss(ember, e_model, ember.tensor(x)))(e_params),
+        tf.grad(loss(torch, t_model, torch.tensor(x)))(t_params),
+    )
+
+
+def test_functional_call_restores_after_exception():
+    class Boom(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(ember.ones(2))
+            self.register_buffer("b", ember.zeros(2))
+
+        def forward(self, x):
+            assert self.w is not original_w and self.b is not original_b
+            raise ValueError("boom")
+
+    m = Boom()
+    original_w, original_b = m.w, m.b
+    with pytest.raises(ValueError, match="boom"):
+        ef.functional_call(m, {"w": ember.zeros(2), "b": ember.ones(2)}, (ember.ones(2),))
+    assert m.w is original_w and m.b is original_b
+    assert set(m._parameters) == {"w"} and set(m._buffers) == {"b"}
+
+
+def test_functional_call_buffers_batchnorm():
+    def run(m):
+        bn = m.nn.BatchNorm1d(3)
+        bufs = {
+            "running_mean": m.zeros(3),
+            "running_var": m.ones(3),
+            "num_batches_tracked": m.tensor(0),
+        }
+        (x,) = arrays((5, 3), seed=10)
+        out = m.func.functional_call(bn, bufs, (m.tensor(x),))
+        return out, bufs["running_mean"], bufs["running_var"], bn.running_mean
+
+    compare(run(ember), run(torch))
+
+
+def test_functional_call_tie_weights_and_strict():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(2, 2, bias=False)
+            self.b = nn.Linear(2, 2, bias=False)
+            self.b.weight = self.a.weight
+
+        def forward(self, x):
+            return self.b(self.a(x))
+
+    m = Tied()
+    w = ember.tensor(arrays((2, 2), seed=11)[0])
+    x = ember.ones(1, 2)
+    out = ef.functional_call(m, {"a.weight": w}, (x,))
+    np.testing.assert_allclose(out.numpy(), (x.numpy() @ w.numpy().T) @ w.numpy().T, rtol=1e-6)
+    untied = ef.functional_call(m, {"a.weight": w}, (x,), tie_weights=False)
+    own = m.a.weight.detach().numpy()
+    np.testing.assert_allclose(
+        untied.detach().numpy(), (x.numpy() @ w.numpy().T) @ own.T, rtol=1e-6
+    )
+    with pytest.raises(
+        ValueError,
+        match=re.escape("multiple values for keys ['a.weight', 'b.weight'], which are tied"),
+    ):
+        ef.functional_call(m, {"a.weight": w, "b.weight": w * 2}, (x,))
+    with pytest.raises(
+        RuntimeError,
+        match=re.escape(
+            "Error(s) in reparametrizing for Tied:\n\tUnexpected key(s): 'c'.\n\t"
+            "Missing key(s): 'b.weight'."
+        ),
+    ):
+        ef.functional_call(m, {"a.weight": w, "c": w}, (x,), strict=True, tie_weights=False)
+
+
+def test_functional_call_dict_errors():
+    e_model, _ = mlp_pair()
+    w = ember.ones(2, 5)
+    with pytest.raises(ValueError, match="appeared in multiple dictionaries"):
+        ef.functional_call(e_model, ({"2.weight": w}, {"2.weight": w}), (ember.ones(1, 3),))
+    with pytest.raises(
+        ValueError, match="Expected all elements of parameter_and_buffer_dicts to be dictionaries"
+    ):
+        ef.functional_call(e_model, ({"2.weight": w}, 3), (ember.ones(1, 3),))
+    with pytest.raises(ValueError, match="Expected parameter_and_buffer_dicts to be a dict"):
+        ef.functional_call(e_model, 3, (ember.ones(1, 3),))
+
+
+def test_stateless_is_the_same_function():
+    assert stateless.functional_call is ef.functional_call
