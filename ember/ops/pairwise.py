@@ -24,7 +24,7 @@ from ember.ops.magnitude import abs, sign
 from ember.ops.norms import vector_norm
 from ember.ops.powers import pow
 from ember.ops.reduction import sum
-from ember.ops.shape import expand
+from ember.ops.shape import expand, reshape
 from ember.tensor import Tensor
 
 __all__ = ["cdist", "dist", "pdist", "renorm"]
@@ -167,9 +167,9 @@ def cdist(
 
 
 def pdist(input: Tensor, p: float = 2) -> Tensor:
-    """Return the p-norm distances between all pairs of rows i < j, in row-major order.
+    """Return the p-norm distances between all pairs of rows i < j. Mirrors ``torch.pdist``.
 
-    Mirrors ``torch.pdist`` (``torch.nn.functional.pdist``): (N, M) -> (N * (N - 1) / 2,).
+    Also ``torch.nn.functional.pdist``. Pairs are in row-major order: (N, M) -> (N (N-1) / 2,).
     """
     if input.data.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.data.ndim}D")
@@ -177,10 +177,12 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise RuntimeError("pdist only supports floating-point dtypes")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
-    n = input.data.shape[0]
-    xp = array_module(input.data)
-    rows, cols = xp.triu_indices(n, 1)
-    return Cdist.apply(input, input, float(p))[Tensor(rows), Tensor(cols)]
+    n, m = input.data.shape
+    rows, cols = array_module(input.data).triu_indices(n, 1)
+    # each pair as a batch of one row against one row: (K, 1, M) vs (K, 1, M) -> (K, 1, 1)
+    left = reshape(input[Tensor(rows)], (-1, 1, m))
+    right = reshape(input[Tensor(cols)], (-1, 1, m))
+    return reshape(Cdist.apply(left, right, float(p)), (-1,))
 
 
 def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
@@ -195,10 +197,10 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
-    """Rescale each sub-tensor along dim whose p-norm exceeds maxnorm to norm maxnorm.
+    """Rescale sub-tensors along dim to p-norm at most maxnorm. Mirrors ``torch.renorm``.
 
-    Mirrors ``torch.renorm``: the factor is maxnorm / (norm + 1e-7); other sub-tensors are
-    unchanged. The gradient flows through the norm, as PyTorch's.
+    A sub-tensor whose norm exceeds maxnorm is scaled by maxnorm / (norm + 1e-7); the others
+    are unchanged. The gradient flows through the norm, as PyTorch's.
     """
     if p <= 0:
         raise RuntimeError("renorm: non-positive-norm not supported")

@@ -118,9 +118,9 @@ def cov(
 
 
 def corrcoef(input: Tensor) -> Tensor:
-    """Return the Pearson correlation matrix of rows, clipped to [-1, 1].
+    """Return the Pearson correlation matrix of rows. Mirrors ``torch.corrcoef``.
 
-    Mirrors ``torch.corrcoef``.
+    Values are clipped to [-1, 1]; a constant row gives NaN, as in PyTorch.
     """
     if input.data.ndim > 2:
         raise RuntimeError(
@@ -214,9 +214,9 @@ def quantile(
     *,
     interpolation: str = "linear",
 ) -> Tensor:
-    """Return the q-th quantiles of input along dim (of all elements when dim is None).
+    """Return the q-th quantiles of input along dim. Mirrors ``torch.quantile``.
 
-    Mirrors ``torch.quantile``: a 1-D q puts its quantiles in a new leading dim; any NaN in a
+    dim None takes all elements. A 1-D q puts its quantiles in a new leading dim; any NaN in a
     slice makes its quantiles NaN. interpolation is one of linear, lower, higher, midpoint or
     nearest. The gradient flows to the one or two order statistics used.
     """
@@ -285,15 +285,15 @@ def histogram(
     weight: Tensor | None = None,
     density: bool = False,
 ) -> Any:
-    """Count (or weigh) input's elements into bins; return (hist, bin_edges).
+    """Count input's elements into bins; return (hist, bin_edges). Mirrors ``torch.histogram``.
 
-    Mirrors ``torch.histogram``: ``bins`` is a number of equal-width bins over ``range`` (the
+    ``bins`` is a number of equal-width bins over ``range`` (the
     data's min and max by default) or a 1-D tensor of increasing edges; the last bin includes
     its right edge; elements outside the edges are ignored. Float inputs only. Not
     differentiable.
     """
     data = input.data
-    if not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point or input.dtype.itemsize < 4:  # float32/64 only
         raise NotImplementedError(
             f"\"histogramdd\" not implemented for '{SCALAR_NAMES[input.dtype.name]}'"
         )

@@ -250,6 +250,7 @@ def test_histogram_range_weight_edges():
     ("fn", "error", "match"),
     [
         (lambda m, x: m.histogram(x.long()), NotImplementedError, "not implemented for 'Long'"),
+        (lambda m, x: m.histogram(x.half()), NotImplementedError, "not implemented for 'Half'"),
         (lambda m, x: m.histogram(x, bins=-1), RuntimeError, "bins must be > 0, but got -1"),
         (lambda m, x: m.histogram(x, 3, range=(2.0, 1.0)), RuntimeError, "min should not exceed"),
         (
