@@ -22,9 +22,10 @@ from ember.ops.join import cat
 from ember.ops.linalg import Zeroed, _check_expand, _scale_add, matmul, outer
 from ember.ops.norms import matrix_norm
 from ember.ops.reduction import sum as reduce_sum
+from ember.ops.shape import reshape
 from ember.tensor import Tensor
 
-__all__ = ["addr", "chain_matmul", "matrix_exp", "matrix_power", "pinverse"]
+__all__ = ["addr", "chain_matmul", "matrix_exp", "matrix_power", "orgqr", "pinverse"]
 
 
 # -- matrix_power --------------------------------------------------------------------------------
@@ -291,3 +292,59 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
             raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {t.data.ndim}-D")
     _check_expand(input, (vec1.data.shape[0], vec2.data.shape[0]))
     return _scale_add(input, outer(vec1, vec2), beta, alpha)
+
+
+# -- Householder products ------------------------------------------------------------------------
+def _check_householder(A: Tensor, tau: Tensor) -> None:
+    op = "torch.linalg.householder_product"
+    a, t = A.data, tau.data
+    if a.ndim < 2:
+        raise RuntimeError(f"{op}: input must have at least 2 dimensions.")
+    if a.shape[-2] < a.shape[-1]:
+        raise RuntimeError(
+            f"{op}: input.shape[-2] must be greater than or equal to input.shape[-1]"
+        )
+    if t.ndim != a.ndim - 1:
+        raise RuntimeError(
+            f"{op}: Expected tau to have one dimension less than input, but got tau.ndim equal "
+            f"to {t.ndim} and input.ndim is equal to {a.ndim}"
+        )
+    if a.shape[-1] < t.shape[-1]:
+        raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
+    if t.shape[:-1] != a.shape[:-2]:
+        raise RuntimeError(
+            f"{op}: Expected batch dimensions of tau to be equal to input.shape[:-2], but got "
+            f"{list(t.shape[:-1])}"
+        )
+    if t.dtype != a.dtype:
+        raise RuntimeError(
+            f"{op}: tau dtype {SCALAR_NAMES[t.dtype.name]} does not match input dtype "
+            f"{SCALAR_NAMES[a.dtype.name]}"
+        )
+    check_matrix(A, op, square=False)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:
+    """Return the first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T.
+
+    Mirrors ``torch.linalg.householder_product``. v_i is column i of A below the diagonal,
+    with a 1 on it (LAPACK's orgqr layout). Shapes: A (*, m, n), tau (*, k), k <= n <= m.
+    Differentiable in A and tau by composition (k rank-one updates).
+    """
+    _check_householder(A, tau)
+    xp = array_module(A.data)
+    m, n = A.data.shape[-2:]
+    dtype = A.data.dtype
+    q = Tensor(xp.broadcast_to(xp.eye(m, dtype=dtype), (*A.data.shape[:-2], m, m)).copy())
+    for i in range(tau.data.shape[-1]):
+        below = Tensor((xp.arange(m) > i).astype(dtype))
+        unit = Tensor(xp.eye(1, m, i, dtype=dtype)[0])
+        v = _col(add(mul(getitem(A, (..., slice(None), i)), below), unit))  # (*, m, 1)
+        tau_i = reshape(getitem(tau, (..., i)), (*tau.data.shape[:-1], 1, 1))
+        q = sub(q, mul(tau_i, _mm(_mm(q, v), _mT(v))))  # Q (I - tau v v^T)
+    return getitem(q, (..., slice(None), slice(None, n)))
+
+
+def orgqr(input: Tensor, input2: Tensor) -> Tensor:
+    """Return the Q of a QR from LAPACK's Householder form. Mirrors ``torch.orgqr``."""
+    return householder_product(input, input2)

@@ -294,3 +294,35 @@ def test_addr_dtypes_and_errors():
         matrix_functions.addr(ember.tensor(rand(3, 2)), ember.tensor(rand(3, 1)), ember.tensor(v))
     with pytest.raises(RuntimeError, match="The expanded size of the tensor \\(3\\) must match"):
         matrix_functions.addr(ember.tensor(rand(3, 2)), ember.tensor(u), ember.tensor(rand(3)))
+
+
+# -- householder_product -------------------------------------------------------------------------
+@pytest.mark.parametrize(("shape", "k"), [((4, 3), 2), ((4, 4), 4), ((2, 5, 3), 3), ((3, 2), 0)])
+def test_householder_product(shape, k):
+    a, tau = rand(*shape, seed=28), rand(*shape[:-2], k, seed=29)
+    kw = {"inputs": [a, tau], "rtol": 1e-4, "grad": k > 0}  # k = 0: the identity, no graph
+    check_op(lambda m, a, t: m.linalg.householder_product(a, t), **kw)
+    check_op(lambda m, a, t: top(m).orgqr(a, t), **kw)
+
+
+def test_householder_product_from_qr_and_gradcheck():
+    x = rand(5, 3, seed=30)
+    e_q = elinalg.householder_product(*(ember.tensor(v) for v in torch.geqrf(torch.tensor(x))))
+    assert_same(e_q, torch.linalg.qr(torch.tensor(x)).Q, rtol=1e-4, atol=1e-5)
+    a, tau = rand(4, 3, seed=31, dtype="float64"), rand(2, seed=32, dtype="float64")
+    check_gradcheck(lambda m, a, t: m.linalg.householder_product(a, t), inputs=[a, tau])
+
+
+def test_householder_product_errors():
+    a = ember.tensor(rand(4, 3))
+    cases = [
+        (ember.tensor(rand(4)), ember.tensor(rand(2)), "input must have at least 2 dimensions"),
+        (ember.tensor(rand(3, 4)), ember.tensor(rand(2)), r"input\.shape\[-2\] must be greater"),
+        (a, ember.tensor(rand(4)), r"input\.shape\[-1\] must be greater than or equal to tau"),
+        (a, ember.tensor(rand(2, 2)), "Expected tau to have one dimension less than input"),
+        (ember.tensor(rand(2, 4, 3)), ember.tensor(rand(3, 2)), "Expected batch dimensions"),
+        (a, ember.tensor(rand(2, dtype="float64")), "tau dtype Double does not match input dtype"),
+    ]
+    for x, t, message in cases:
+        with pytest.raises(RuntimeError, match=message):
+            elinalg.householder_product(x, t)
