@@ -169,6 +169,12 @@ def test_quantile_nan(op, interpolation):
     check_op(lambda m, x: getattr(m, op)(x, 0.5, interpolation=interpolation), inputs=[x])
 
 
+def test_quantile_0d_and_empty_q():
+    q0 = np.float32(0.3)
+    check_op(lambda m, x: m.quantile(x, m.tensor(q0), dim=1, keepdim=True), (3, 5))
+    check_op(lambda m, x: m.quantile(x, m.tensor(np.zeros(0, np.float32)), dim=1), (3, 5))
+
+
 def test_quantile_float64():
     q = np.array([0.1, 0.7])
     check_op(lambda m, x: m.quantile(x, m.tensor(q), 1), (3, 4), dtype="float64")
