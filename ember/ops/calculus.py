@@ -173,11 +173,11 @@ def _coordinate_gradient(x: Tensor, coords: Tensor, d: int, edge_order: int) -> 
 def gradient(
     input: Tensor, *, spacing: Any = 1, dim: int | Sequence[int] | None = None, edge_order: int = 1
 ) -> tuple[Tensor, ...]:
-    """Estimate the gradient of a sampled function along each dim by central differences.
+    """Estimate a sampled function's gradient along each dim. Mirrors ``torch.gradient``.
 
-    Mirrors ``torch.gradient``: ``spacing`` is a scalar, a list of scalars (one per dim) or a
-    list of 1-D coordinate tensors; the edges use one-sided differences of ``edge_order`` 1 or
-    2. Returns one tensor per dim.
+    Interior points use central differences. ``spacing`` is a scalar, a list of scalars (one
+    per dim) or a list of 1-D coordinate tensors; the edges use one-sided differences of
+    ``edge_order`` 1 or 2. Returns one tensor per dim.
     """
     dims, spacing = _gradient_dims(input, spacing, dim, edge_order)
     out = []
@@ -249,9 +249,9 @@ def trapz(y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: i
 def cumulative_trapezoid(
     y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
 ) -> Tensor:
-    """Integrate y cumulatively along dim with the trapezoidal rule.
+    """Integrate y cumulatively with the trapezoidal rule. Mirrors ``torch.cumulative_trapezoid``.
 
-    Mirrors ``torch.cumulative_trapezoid``: the result has one element fewer along dim.
+    The result has one element fewer along dim.
     """
     _integrand_checks("cumulative_trapezoid", y, x, dx)
     dim = wrap_dim(dim, y.data.ndim)
