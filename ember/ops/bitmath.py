@@ -175,7 +175,11 @@ def frexp(input: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:
-    """Return input * 2**other in a floating dtype. Mirrors ``torch.ldexp``."""
+    """Return input * 2**other in a floating dtype. Mirrors ``torch.ldexp``.
+
+    Differences from PyTorch: with an integer other, input's gradient is 2**other also for
+    negative exponents (PyTorch's backward computes 2**other in integers and gives 0 there).
+    """
     require_tensor("ldexp", other)
     dtype = result_type(input, other)
     input, other = promote(input, other)

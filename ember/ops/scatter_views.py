@@ -117,7 +117,9 @@ def index_reduce(
 
     Mirrors ``torch.index_reduce`` (reduce is 'prod', 'mean', 'amax' or 'amin'). Gradients as
     PyTorch's: ties of amax/amin share the gradient evenly; prod handles zeros exactly.
-    Differences from PyTorch: no "beta" UserWarning.
+    Differences from PyTorch: no "beta" UserWarning; with include_self=False an amax/amin
+    gradient is split among the tied sources only (PyTorch also counts the excluded self
+    value among the ties, so its source gradients do not sum to the incoming gradient).
     """
     if reduce not in _INDEX_REDUCES:
         raise RuntimeError(

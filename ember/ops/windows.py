@@ -3,6 +3,9 @@
 A periodic window of length N is the symmetric window of length N + 1 without its last point
 (the form spectral analysis wants); lengths 0 and 1 give ``[]`` and ``[1.]``. Values are
 computed in float64 and rounded once to the requested dtype.
+
+Differences from PyTorch: float16 and bfloat16 windows are therefore the correctly rounded
+values, where PyTorch's CPU kernels compute in the half type and can differ in the last bit.
 """
 
 from __future__ import annotations
