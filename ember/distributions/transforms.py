@@ -13,7 +13,7 @@ from typing import Any
 import ember
 import ember.nn.functional as F
 from ember.distributions import constraints
-from ember.distributions.utils import sum_rightmost
+from ember.distributions.utils import broadcast_all, sum_rightmost
 from ember.tensor import Tensor
 
 __all__ = [
@@ -259,17 +259,17 @@ class PowerTransform(Transform):
 
     def __init__(self, exponent: Any, cache_size: int = 0) -> None:
         super().__init__(cache_size)
-        self.exponent = exponent
+        (self.exponent,) = broadcast_all(exponent)
 
     @property
     def sign(self) -> Any:
-        return ember.sign(self.exponent) if isinstance(self.exponent, Tensor) else 1
+        return self.exponent.sign()
 
     def _call(self, x: Tensor) -> Tensor:
         return x.pow(self.exponent)
 
     def _inverse(self, y: Tensor) -> Tensor:
-        return y.pow(1 / self.exponent)
+        return y.pow(self.exponent.reciprocal())
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         return (self.exponent * y / x).abs().log()
