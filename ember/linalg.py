@@ -275,8 +275,7 @@ def solve_triangular(
     """Solve AX = B (or XA = B) for triangular A. Mirrors ``torch.linalg.solve_triangular``.
 
     Reads only the ``upper`` (or lower) triangle of A; ``unitriangular`` takes its diagonal as
-    ones. Batch dims broadcast. Differences from PyTorch: a singular A raises ``LinAlgError``
-    instead of giving inf/nan.
+    ones. Batch dims broadcast; a singular A gives inf/nan, as PyTorch.
     """
     check_matrix(A, "linalg.solve_triangular")
     check_solve_shapes(A, B, "linalg.solve_triangular", left)

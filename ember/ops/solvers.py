@@ -2,7 +2,7 @@
 
 forward computes on arrays (LU is a batched Doolittle loop with partial pivoting, LAPACK's
 getrf conventions: 1-based int32 pivots, info = first zero pivot); backward composes Ember ops,
-so second derivatives work. Triangular solves compose ``Solve`` on the masked triangle.
+so second derivatives work. Triangular solves run ``TriangularSolve`` on the masked triangle.
 The ``torch.linalg.*`` spellings live in ``ember/linalg.py``; ``torch.*`` ones are exported here.
 """
 
@@ -14,7 +14,7 @@ from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.common import return_type
-from ember.ops.decomposition import LinAlgError, Solve, _eye, _mm, _mT, _tril, _triu, check_matrix
+from ember.ops.decomposition import LinAlgError, _eye, _mm, _mT, _tril, _triu, check_matrix
 from ember.ops.elementwise import add, clone, neg, sub
 from ember.ops.indexing import getitem
 from ember.ops.join import cat
@@ -34,12 +34,53 @@ def _triangle(a: Tensor, upper: bool, unitriangular: bool) -> Tensor:
     return _triu(a) if upper else _tril(a)
 
 
+def _substitute(xp: Any, a: Array, b: Array, upper: bool) -> Array:
+    """Back (or forward) substitution: inf/nan where A's diagonal holds zeros, as LAPACK's trtrs."""
+    batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = xp.broadcast_to(a, (*batch, *a.shape[-2:]))
+    out = xp.array(xp.broadcast_to(b, (*batch, *b.shape[-2:])), dtype=b.dtype)
+    n = a.shape[-1]
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        for i in range(n - 1, -1, -1) if upper else range(n):
+            done = slice(i + 1, n) if upper else slice(0, i)
+            rest = a[..., i, None, done] @ out[..., done, :]  # (*, 1, k)
+            out[..., i, :] = (out[..., i, :] - rest[..., 0, :]) / a[..., i, i, None]
+    return out
+
+
+class TriangularSolve(Function):
+    """X = A^{-1} B for triangular A (inf/nan when A is singular, as PyTorch's).
+
+    grad_B = A^{-T} grad, grad_A = -grad_B X^T (the caller masks it to the triangle).
+    """
+
+    @staticmethod
+    def forward(ctx: Context, a: Array, b: Array, upper: bool) -> Array:
+        xp = array_module(a)
+        try:
+            out = xp.linalg.solve(a, b)
+        except xp.linalg.LinAlgError:
+            out = _substitute(xp, a, b, upper)
+        ctx.upper = upper
+        ctx.shapes = a.shape, b.shape
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None, None]:
+        a, out = ctx.saved_tensors
+        a_shape, b_shape = ctx.shapes
+        grad_b = TriangularSolve.apply(_mT(a), grad, not ctx.upper)
+        grad_a = sum_to(neg(_mm(grad_b, _mT(out))), a_shape) if ctx.needs_input_grad[0] else None
+        return grad_a, sum_to(grad_b, b_shape) if ctx.needs_input_grad[1] else None, None
+
+
 def solve_tri(a: Tensor, b: Tensor, upper: bool, left: bool = True, unit: bool = False) -> Tensor:
     """X with tri(A) X = B (or X tri(A) = B); no validation. The gradient of A is masked."""
     tri = _triangle(a, upper, unit)
     if left:
-        return Solve.apply(tri, b)
-    return _mT(Solve.apply(_mT(tri), _mT(b)))
+        return TriangularSolve.apply(tri, b, upper)
+    return _mT(TriangularSolve.apply(_mT(tri), _mT(b), not upper))
 
 
 def check_solve_shapes(a: Tensor, b: Tensor, op: str, left: bool = True) -> None:
@@ -320,8 +361,8 @@ def triangular_solve(
 ) -> Any:
     """Solve A X = b (or A^T X = b) for triangular A. Mirrors ``torch.triangular_solve``.
 
-    Returns (solution, cloned_coefficient). Differences from PyTorch: a singular A raises
-    ``LinAlgError`` instead of giving inf/nan; no deprecation warning.
+    Returns (solution, cloned_coefficient). A singular A gives inf/nan, as PyTorch.
+    Differences from PyTorch: no deprecation warning.
     """
     for name, t in (("b", input), ("A", A)):
         if t.data.ndim < 2:
@@ -347,7 +388,7 @@ def triangular_solve(
         )
     check_broadcast(input.data.shape[:-2], A.data.shape[:-2])
     tri = _triangle(A, upper, unitriangular)
-    out = Solve.apply(_mT(tri) if transpose else tri, input)
+    out = TriangularSolve.apply(_mT(tri) if transpose else tri, input, upper != transpose)
     return return_type("triangular_solve", ("solution", "cloned_coefficient"))(out, clone(A))
 
 

@@ -96,6 +96,24 @@ def test_triangular_solve_unitriangular_gradcheck():
     )
 
 
+@pytest.mark.filterwarnings("ignore:torch.triangular_solve is deprecated")
+@pytest.mark.parametrize("upper", [True, False])
+def test_solve_triangular_singular_gives_inf_nan(upper):
+    a = well_conditioned(2, 3, 3)
+    a[0, 1, 1] = 0.0  # one singular matrix in the batch
+    a[1] = 0.0  # and an all-zero one
+    b = rand(2, 3, 2)
+    e = elinalg.solve_triangular(ember.tensor(a), ember.tensor(b), upper=upper)
+    t = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(b), upper=upper)
+    assert_same(e, t)
+    e = elinalg.solve_triangular(ember.tensor(a), ember.tensor(b).mT, upper=upper, left=False)
+    t = torch.linalg.solve_triangular(torch.tensor(a), torch.tensor(b).mT, upper=upper, left=False)
+    assert_same(e, t)
+    e = solvers.triangular_solve(ember.tensor(b), ember.tensor(a), upper=upper, transpose=True)
+    t = torch.triangular_solve(torch.tensor(b), torch.tensor(a), upper=upper, transpose=True)
+    assert_same(tuple(e), tuple(t))
+
+
 def test_solve_triangular_errors():
     a, b = ember.tensor(well_conditioned(3, 3)), ember.tensor(rand(4, 2))
     with pytest.raises(RuntimeError, match=r"Incompatible shapes of A and B .* \(3x3 and 4x2\)"):
