@@ -1,11 +1,13 @@
 """The gamma family as Ember ops: lgamma, digamma, polygamma, mvlgamma, igamma/igammac, zeta.
 
-The array math comes from SciPy's ``scipy.special`` (``cupyx.scipy.special`` on CuPy), imported
-lazily by ``special_module``, so SciPy stays an optional dependency (``ember[special]``).
-Integer and bool inputs compute in the default float dtype; float16 and bfloat16 compute in
-float32 and round back, as PyTorch's kernels do. backward() composes Ember ops, so every
-gradient is differentiable again (the derivative of lgamma is digamma, whose derivative is
-polygamma(1, x), and so on).
+Also the orthogonal polynomial families of ``torch.special`` (Chebyshev, Hermite, Laguerre,
+Legendre), which PyTorch gives no gradient, by their three-term recurrences.
+
+The array math comes from SciPy's ``scipy.special``, imported lazily by ``special_module``, so
+SciPy stays an optional dependency (``ember[special]``). Integer and bool inputs compute in the
+default float dtype; float16 and bfloat16 compute in float32 and round back, as PyTorch's
+kernels do. backward() composes Ember ops, so every gradient is differentiable again (the
+derivative of lgamma is digamma, whose derivative is polygamma(1, x), and so on).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.backend.dtypes import SCALAR_NAMES, get_default_dtype
 from ember.ops.common import cast, promote, quiet, to_float
-from ember.ops.comparison import apply_broadcasting, require_tensor
+from ember.ops.comparison import apply_broadcasting, check_broadcast, require_tensor
 from ember.ops.floatmath import exp, log
 from ember.ops.shape import sum_to
 from ember.tensor import Tensor
@@ -240,3 +242,72 @@ def zeta(input: Any, other: Any) -> Tensor:
     if like.data.dtype.itemsize < 4:  # float16, bfloat16: as PyTorch, no kernel
         no_kernel("zeta", like)
     return apply_broadcasting(Zeta, input, other)
+
+
+# -- orthogonal polynomials (no gradients, as PyTorch) --------------------------------------
+def _chebyshev(k: int, x: Array, p: Array, q: Array) -> Array:
+    return 2 * x * p - q
+
+
+# name -> (shifted: evaluate at 2x - 1, P_1(x), P_{k+1} from (k, x, P_k, P_{k-1}))
+_POLYNOMIALS: dict[str, tuple] = {
+    "chebyshev_polynomial_t": (False, lambda x: x, _chebyshev),
+    "chebyshev_polynomial_u": (False, lambda x: 2 * x, _chebyshev),
+    "chebyshev_polynomial_v": (False, lambda x: 2 * x - 1, _chebyshev),
+    "chebyshev_polynomial_w": (False, lambda x: 2 * x + 1, _chebyshev),
+    "shifted_chebyshev_polynomial_t": (True, lambda x: x, _chebyshev),
+    "shifted_chebyshev_polynomial_u": (True, lambda x: 2 * x, _chebyshev),
+    "shifted_chebyshev_polynomial_v": (True, lambda x: 2 * x - 1, _chebyshev),
+    "shifted_chebyshev_polynomial_w": (True, lambda x: 2 * x + 1, _chebyshev),
+    "hermite_polynomial_h": (False, lambda x: 2 * x, lambda k, x, p, q: 2 * x * p - 2 * k * q),
+    "hermite_polynomial_he": (False, lambda x: x, lambda k, x, p, q: x * p - k * q),
+    "laguerre_polynomial_l": (
+        False,
+        lambda x: 1 - x,
+        lambda k, x, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1),
+    ),
+    "legendre_polynomial_p": (
+        False,
+        lambda x: x,
+        lambda k, x, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1),
+    ),
+}
+
+
+def orthogonal_polynomial(op: str, input: Any, n: Any) -> Tensor:
+    """Evaluate the degree-n polynomial family ``op`` at input, elementwise with broadcasting.
+
+    ``op`` is the ``torch.special`` name (``chebyshev_polynomial_t``, ...). n is truncated to
+    an integer; n < 0 (or NaN) gives 0, as PyTorch. The result is a constant (PyTorch defines
+    no derivative); float16/bfloat16 raise NotImplementedError, as PyTorch's kernels.
+    """
+    if not isinstance(input, Tensor) and not isinstance(n, Tensor):
+        raise TypeError(
+            f"special_{op}() received an invalid combination of arguments - got "
+            f"({type(input).__name__}, {type(n).__name__})"
+        )
+    input, n = promote(input, n)
+    like = input if isinstance(input, Tensor) else n
+    dtype = like.data.dtype
+    if dtype.kind not in "fV":
+        dtype = get_default_dtype().np
+    elif dtype.itemsize < 4:
+        no_kernel(op, like)
+    check_broadcast(input, n)
+    xp = array_module(like.data)
+    x = xp.asarray(input.data if isinstance(input, Tensor) else input, dtype=dtype)
+    degree = xp.asarray(n.data if isinstance(n, Tensor) else n, dtype=dtype)
+    x, degree = xp.broadcast_arrays(x, degree)
+    shifted, first, step = _POLYNOMIALS[op]
+    if shifted:
+        x = 2 * x - 1
+    degree = xp.where(xp.isnan(degree), -1, xp.trunc(degree))
+    out = xp.where(degree == 0, 1, 0).astype(dtype)
+    top = int(degree.max()) if degree.size else 0
+    q, p = xp.ones_like(x), first(x)
+    with quiet(xp):
+        for k in range(1, top + 1):
+            out = xp.where(degree == k, p, out)
+            if k < top:
+                q, p = p, step(k, x, p, q)
+    return Tensor(xp.asarray(out, dtype=dtype))

@@ -16,10 +16,10 @@ from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.backend.dtypes import finfo, get_default_dtype
 from ember.ops.combine import where
-from ember.ops.common import cast, promote, to_float
+from ember.ops.common import cast, promote, quiet, to_float
 from ember.ops.comparison import apply_broadcasting, eq, gt, le, logical_and
 from ember.ops.floatmath import exp, log
-from ember.ops.gamma import compute, no_kernel
+from ember.ops.gamma import compute, no_kernel, special_module
 from ember.ops.magnitude import abs, sign
 from ember.ops.shape import sum_to
 from ember.ops.trig import cos, sin
@@ -314,3 +314,44 @@ def xlog1py(input: Any, other: Any) -> Tensor:
     Either argument may be a Python number (not both); NaN in other gives NaN, as PyTorch.
     """
     return _xlogy("special_xlog1py", input, other, True)
+
+
+# -- Bessel and Airy functions without gradients (PyTorch defines none) ----------------------
+def _spherical_j0(x: Array) -> Array:
+    xp = array_module(x)
+    with quiet(xp):
+        out = xp.where(xp.abs(x) < 1e-4, 1 - x * x / 6, xp.sin(x) / x)
+    return xp.where(xp.isinf(x), 0, out).astype(x.dtype, copy=False)  # PyTorch: 0 at +-inf
+
+
+_NO_GRAD_KERNELS = {
+    "airy_ai": lambda s, x: s.airy(x)[0],
+    "bessel_j0": lambda s, x: s.j0(x),
+    "bessel_j1": lambda s, x: s.j1(x),
+    "bessel_y0": lambda s, x: s.y0(x),
+    "bessel_y1": lambda s, x: s.y1(x),
+    "modified_bessel_i0": lambda s, x: s.i0(x),
+    "modified_bessel_i1": lambda s, x: s.i1(x),
+    "modified_bessel_k0": lambda s, x: s.k0(x),
+    "modified_bessel_k1": lambda s, x: s.k1(x),
+    "scaled_modified_bessel_k0": lambda s, x: s.k0e(x),
+    "scaled_modified_bessel_k1": lambda s, x: s.k1e(x),
+}
+
+
+def no_grad_special(op: str, input: Tensor) -> Tensor:
+    """Evaluate one of the special functions PyTorch gives no derivative (a constant result).
+
+    ``op`` is the ``torch.special`` name (``bessel_j0``, ``airy_ai``, ...). float16/bfloat16
+    raise NotImplementedError, as PyTorch's kernels.
+    """
+    if input.data.dtype.name in _HALF:
+        no_kernel(op, input)
+    x = to_float(input).data
+    if op == "spherical_bessel_j0":
+        return Tensor(_spherical_j0(x))
+    xp = array_module(x)
+    module = special_module(xp, f"special.{op}")
+    with quiet(xp):
+        out = _NO_GRAD_KERNELS[op](module, x)
+    return Tensor(xp.asarray(out, dtype=x.dtype))
