@@ -17,13 +17,17 @@ from typing import Any
 
 from ember.autograd.engine import grad as _engine_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled, set_grad_enabled
-from ember.ops.creation import zeros_like
-from ember.ops.dims import stack
 from ember.tensor import Tensor
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 _STRATEGIES = ("forward-mode", "reverse-mode")
+
+
+def _zeros_like(t: Tensor, requires_grad: bool = False) -> Tensor:
+    """Zeros shaped like t (via a Tensor method: ops load after autograd, so no import)."""
+    out = t.new_zeros(t.shape)
+    return out.requires_grad_() if requires_grad else out
 
 
 def _as_tuple(inp: Any, arg_name: str, fn_name: str) -> tuple[bool, tuple]:
@@ -170,7 +174,7 @@ def _fill_in_zeros(
         if g is None:
             if strict:
                 raise RuntimeError(_ZERO_ERRORS[stage].format(i=i))
-            g = zeros_like(refs[i])
+            g = _zeros_like(refs[i])
         elif strict and create_graph and not g.requires_grad:
             what = "hessian" if "double" in stage else "jacobian"
             raise RuntimeError(
@@ -273,7 +277,7 @@ def jvp(
         )
         _check_requires_grad(outputs, "outputs", strict)
         # The vjp is linear in grad_outputs, so their value does not matter (zeros are safe).
-        grad_outputs = tuple(zeros_like(out, requires_grad=True) for out in outputs)
+        grad_outputs = tuple(_zeros_like(out, requires_grad=True) for out in outputs)
         grad_inputs = _grad(outputs, inputs, grad_outputs, create_graph=True)
         _check_requires_grad(grad_inputs, "grad_inputs", strict)
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
@@ -352,6 +356,8 @@ def jacobian(
 
 def _jacobian_rows(i: int, out: Tensor, inputs: tuple, create_graph: bool, strict: bool) -> tuple:
     """Differentiate out by each input, one reverse pass per element of out."""
+    from ember.ops.dims import stack  # function level: autograd must not load ops at import
+
     rows: tuple[list, ...] = tuple([] for _ in inputs)
     flat = out.reshape(-1)
     for k in range(out.nelement()):
@@ -363,7 +369,7 @@ def _jacobian_rows(i: int, out: Tensor, inputs: tuple, create_graph: bool, stric
                         f"Output {i} of the user-provided function is independent of input "
                         f"{j}. This is not allowed in strict mode."
                     )
-                g = zeros_like(inp)
+                g = _zeros_like(inp)
             elif strict and create_graph and not g.requires_grad:
                 raise RuntimeError(
                     f"The jacobian of the user-provided function is independent of input {i}. "
@@ -373,7 +379,7 @@ def _jacobian_rows(i: int, out: Tensor, inputs: tuple, create_graph: bool, stric
     return tuple(
         stack(row, dim=0).view(tuple(out.shape) + tuple(inp.shape))
         if row
-        else zeros_like(inp).reshape(tuple(out.shape) + tuple(inp.shape))
+        else _zeros_like(inp).reshape(tuple(out.shape) + tuple(inp.shape))
         for row, inp in zip(rows, inputs)
     )
 
@@ -465,7 +471,7 @@ def _hessian_products(
         jac = _grad(outputs, inputs, create_graph=True)
         _check_requires_grad(jac, "jacobian", strict)
         if fn_name == "hvp":
-            grad_jac = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
+            grad_jac = tuple(_zeros_like(inp, requires_grad=True) for inp in inputs)
             double_back = _grad(jac, inputs, grad_jac, create_graph=True)
             _check_requires_grad(jac, "hessian", strict)
     with set_grad_enabled(True if create_graph else is_grad_enabled()):

@@ -7,7 +7,7 @@ import torch.autograd.functional as TF
 
 import ember
 import ember.autograd.functional as EF
-from tests.helpers import assert_same
+from tests.helpers import assert_same, check_gradcheck
 
 
 def arrays(*shapes, seed=0, dtype="float32"):
@@ -318,3 +318,20 @@ def test_strategy_errors():
         EF.jacobian(lambda x: x * x, x, vectorize=True, strict=True)
     with pytest.raises(AssertionError, match="Expected strategy to be either"):
         EF.hessian(lambda x: x.sum(), x, outer_jacobian_strategy="nope")
+
+
+def test_gradcheck_through_create_graph_results():
+    # create_graph=True results are themselves correctly differentiable (float64 gradcheck)
+    check_gradcheck(
+        lambda m, x: EF.jacobian(lambda z: m.tanh(z) * z, x, create_graph=True),
+        (3,),
+        second_order=False,
+    )
+    check_gradcheck(
+        lambda m, x: EF.hvp(lambda z: (m.exp(z) * z).sum(), x, x * 0.5, create_graph=True)[1],
+        (3,),
+        second_order=False,
+    )
+    check_gradcheck(
+        lambda m, x, v: EF.vjp(lambda z: m.sin(z) * z, x, v, create_graph=True)[1], (3,), (3,)
+    )

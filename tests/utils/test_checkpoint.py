@@ -296,3 +296,39 @@ def test_torch_errors_match():
         ValueError, match=r"determinism_check should be one of \['default', 'none'\]"
     ):
         tcp.checkpoint(lambda x: x, x, use_reentrant=False, determinism_check="strict")
+
+
+def test_tensor_kwarg_gets_gradient():
+    xa, wa = data(3), data(3, seed=2)
+    x = ember.tensor(xa, requires_grad=True)
+    w = ember.tensor(wa, requires_grad=True)
+    out = checkpoint(lambda x, *, w: ember.tanh(x * w), x, w=w, use_reentrant=False)
+    gx, gw = ember.autograd.grad(out.sum(), (x, w))
+    tx, tw = torch.tensor(xa, requires_grad=True), torch.tensor(wa, requires_grad=True)
+    t_gx, t_gw = torch.autograd.grad(torch.tanh(tx * tw).sum(), (tx, tw))
+    assert_same(gx, t_gx, 1e-5, 1e-6)
+    assert_same(gw, t_gw, 1e-5, 1e-6)
+
+
+def test_nested_checkpoint():
+    model = make_model()
+    x = data(5, 4)
+    inner = model[3:6]
+    plain = grads_of(model, lambda m, x: m(x), x)
+
+    def outer(y):
+        y = model[2](model[1](model[0](y)))
+        return model[6](checkpoint(inner, y))
+
+    nested = grads_of(model, lambda m, x: checkpoint(outer, x), x)
+    assert_identical(plain, nested)
+
+
+def test_forward_keeps_one_node_only():
+    model = make_model()
+    x = ember.tensor(data(2, 4), requires_grad=True)
+    out = checkpoint(model, x)
+    edges = [e[0] for e in out.grad_fn.next_functions if e is not None]
+    # the node links straight to the input and the parameters: no inner graph was recorded
+    assert edges[0] is x
+    assert [id(e) for e in edges[1:]] == [id(p) for p in model.parameters()]
