@@ -526,3 +526,29 @@ def test_no_warning_from_new_methods():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ember.ones(2).new_zeros(3)
+
+
+SKIP_GC = (
+    "index_put",
+    "fix_",
+    "sgn_",
+    "floor_div",
+    "add",
+    "badd",
+)  # add*mm_: below, float64 operands
+GRADCHECK = [c for c in CASES if not c[0].startswith(SKIP_GC)]
+
+
+@pytest.mark.parametrize("name, fn", GRADCHECK, ids=[c[0] for c in GRADCHECK])
+def test_inplace_gradcheck(name, fn):
+    """First and second order through the in-place op on a non-leaf (float64)."""
+    check_gradcheck(lambda m, x: fn(m, x * 1.0), (3, 4), low=0.2, high=1.5)
+
+
+def test_inplace_matmul_family_gradcheck():
+    check_gradcheck(
+        lambda m, x, a, b: (x * 1.0).addmm_(a, b, beta=0.5, alpha=2), (2, 3), (2, 4), (4, 3)
+    )
+    check_gradcheck(lambda m, x, a, v: (x * 1.0).addmv_(a, v), (2,), (2, 3), (3,))
+    check_gradcheck(lambda m, x, a, b: (x * 1.0).addbmm_(a, b), (2, 3), (2, 2, 4), (2, 4, 3))
+    check_gradcheck(lambda m, x, a, b: (x * 1.0).baddbmm_(a, b), (2, 2, 3), (2, 2, 4), (2, 4, 3))

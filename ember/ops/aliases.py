@@ -34,7 +34,7 @@ from ember.ops.distance import cosine_similarity, pairwise_distance
 from ember.ops.elementwise import clone
 from ember.ops.embedding import embedding as _embedding
 from ember.ops.grid_sampling import grid_sample
-from ember.ops.inplace import fill_, inplace
+from ember.ops.inplace import fill_
 from ember.ops.loss import kl_div as _kl_div
 from ember.ops.loss import poisson_nll_loss as _poisson_nll_loss
 from ember.ops.margin import cosine_embedding_loss as _cosine_embedding_loss
@@ -138,7 +138,11 @@ _REDUCTIONS = {0: "none", 1: "mean", 2: "sum"}
 
 
 def _reduction(value: Any) -> str:
-    """Map torch's integer reduction enum (0 none, 1 mean, 2 sum) to F's string."""
+    """Map torch's integer reduction enum (0 none, 1 mean, 2 sum) to F's string.
+
+    torch's top-level losses take the enum, and left out it means 0 (no reduction): their
+    Python binding does not read the schema's ``Mean`` default.
+    """
     if isinstance(value, str):
         return value
     if value not in _REDUCTIONS:
@@ -286,17 +290,22 @@ def dropout(input: Tensor, p: float, train: bool) -> Tensor:
 
 def dropout_(input: Tensor, p: float, train: bool) -> Tensor:
     """In-place ``dropout``. Mirrors ``torch.dropout_``."""
-    return inplace(input, lambda t: dr.dropout(t, p, train), "dropout_")
+    return dr.dropout(input, p, train, inplace=True)
 
 
 def feature_dropout(input: Tensor, p: float, train: bool) -> Tensor:
-    """Zero whole channels with probability p when train. Mirrors ``torch.feature_dropout``."""
-    return dr.dropout2d(input, p, train) if input.data.ndim > 1 else dr.dropout(input, p, train)
+    """Zero whole channels of (N, C, *) with probability p when train.
+
+    Mirrors ``torch.feature_dropout``.
+    """
+    dr._check_p(p)
+    return dr._channel_dropout(input, p, train, False, batched=True)
 
 
 def feature_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
     """In-place ``feature_dropout``. Mirrors ``torch.feature_dropout_``."""
-    return inplace(input, lambda t: feature_dropout(t, p, train), "feature_dropout_")
+    dr._check_p(p)
+    return dr._channel_dropout(input, p, train, True, batched=True)
 
 
 def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
@@ -306,7 +315,7 @@ def alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
 
 def alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
     """In-place ``alpha_dropout``. Mirrors ``torch.alpha_dropout_``."""
-    return inplace(input, lambda t: dr.alpha_dropout(t, p, train), "alpha_dropout_")
+    return dr.alpha_dropout(input, p, train, inplace=True)
 
 
 def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
@@ -316,7 +325,7 @@ def feature_alpha_dropout(input: Tensor, p: float, train: bool) -> Tensor:
 
 def feature_alpha_dropout_(input: Tensor, p: float, train: bool) -> Tensor:
     """In-place ``feature_alpha_dropout``. Mirrors ``torch.feature_alpha_dropout_``."""
-    return inplace(input, lambda t: dr.feature_alpha_dropout(t, p, train), "feature_alpha_dropout_")
+    return dr.feature_alpha_dropout(input, p, train, inplace=True)
 
 
 def batch_norm(
@@ -418,9 +427,12 @@ def grid_sampler(
     )
 
 
-def kl_div(input: Tensor, target: Tensor, reduction: int = 1, log_target: bool = False) -> Tensor:
-    """KL divergence, integer reduction (1 = elementwise mean). Mirrors ``torch.kl_div``."""
-    return _kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
+def kl_div(input: Tensor, target: Tensor, reduction: int = 0, log_target: bool = False) -> Tensor:
+    """KL divergence, integer reduction (default none). Mirrors ``torch.kl_div``."""
+    name = _reduction(reduction)
+    if name == "mean":  # F.kl_div warns about 'mean'; torch.kl_div does not
+        return _kl_div(input, target, reduction="none", log_target=log_target).mean()
+    return _kl_div(input, target, reduction=name, log_target=log_target)
 
 
 def poisson_nll_loss(
@@ -437,7 +449,7 @@ def binary_cross_entropy_with_logits(
     target: Tensor,
     weight: Tensor | None = None,
     pos_weight: Tensor | None = None,
-    reduction: int = 1,
+    reduction: int = 0,
 ) -> Tensor:
     """BCE on logits, integer reduction. Mirrors ``torch.binary_cross_entropy_with_logits``."""
     return _bce_logits(
@@ -451,7 +463,7 @@ def ctc_loss(
     input_lengths: Any,
     target_lengths: Any,
     blank: int = 0,
-    reduction: int = 1,
+    reduction: int = 0,
     zero_infinity: bool = False,
 ) -> Tensor:
     """CTC loss, integer reduction. Mirrors ``torch.ctc_loss``."""
@@ -467,21 +479,21 @@ def ctc_loss(
 
 
 def margin_ranking_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
     """Margin ranking loss, integer reduction. Mirrors ``torch.margin_ranking_loss``."""
     return _margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
 def hinge_embedding_loss(
-    input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 1
+    input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 0
 ) -> Tensor:
     """Hinge embedding loss, integer reduction. Mirrors ``torch.hinge_embedding_loss``."""
     return _hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
 def cosine_embedding_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
     """Cosine embedding loss, integer reduction. Mirrors ``torch.cosine_embedding_loss``."""
     return _cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
@@ -495,7 +507,7 @@ def triplet_margin_loss(
     p: float = 2,
     eps: float = 1e-6,
     swap: bool = False,
-    reduction: int = 1,
+    reduction: int = 0,
 ) -> Tensor:
     """Triplet margin loss, integer reduction. Mirrors ``torch.triplet_margin_loss``."""
     return _triplet_margin_loss(
