@@ -27,7 +27,7 @@ from ember.ops.decomposition import (
 )
 from ember.ops.dims import movedim
 from ember.ops.einsum import linalg_cross as cross
-from ember.ops.elementwise import add, mul, sub
+from ember.ops.elementwise import mul
 from ember.ops.join import cat
 from ember.ops.linalg import check_broadcast, matmul
 from ember.ops.matrix_functions import (
@@ -52,6 +52,7 @@ from ember.ops.solvers import (
     check_solve_shapes,
     lu_arrays,
     lu_solve_tensors,
+    pack_lu,
     solve_tri,
 )
 from ember.ops.strided import diagonal as _diagonal
@@ -289,19 +290,10 @@ def _check_pivot(pivot: bool) -> None:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 
 
-def _pack(low: Tensor, up: Tensor) -> Tensor:
-    """The packed LU matrix (strict lower triangle of L over U), differentiable in L and U."""
-    xp = array_module(low.data)
-    (m, k), n = low.data.shape[-2:], up.data.shape[-1]
-    place_l = Tensor(xp.eye(k, n, dtype=low.data.dtype))
-    place_u = Tensor(xp.eye(m, k, dtype=low.data.dtype))
-    return add(matmul(sub(low, place_u), place_l), matmul(place_u, up))
-
-
 def _lu_factor(A: Tensor, op: str) -> tuple[Tensor, Tensor, Tensor]:
     check_matrix(A, op, square=False)
     _, low, up, pivots, info = LU.apply(A)
-    return _pack(low, up), pivots, info
+    return pack_lu(low, up), pivots, info
 
 
 def _batch_prefix(info: Any) -> tuple[str, int]:

@@ -22,7 +22,14 @@ from ember.ops.linalg import check_broadcast
 from ember.ops.shape import sum_to
 from ember.tensor import Tensor
 
-__all__ = ["cholesky_inverse", "cholesky_solve", "lu_solve", "lu_unpack", "triangular_solve"]
+__all__ = [
+    "cholesky_inverse",
+    "cholesky_solve",
+    "lu",
+    "lu_solve",
+    "lu_unpack",
+    "triangular_solve",
+]
 
 
 # -- triangular solves (Tensor level, differentiable) ---------------------------------------
@@ -210,6 +217,15 @@ def unpack(lu: Tensor, pivots: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     up = getitem(up, (..., slice(None, k), slice(None))) if k < m else up
     perm = Tensor(permutation_arrays(xp, pivots.data, m, lu.data.dtype))
     return perm, low, up
+
+
+def pack_lu(low: Tensor, up: Tensor) -> Tensor:
+    """The packed LU matrix (strict lower triangle of L over U), differentiable in L and U."""
+    xp = array_module(low.data)
+    (m, k), n = low.data.shape[-2:], up.data.shape[-1]
+    place_l = Tensor(xp.eye(k, n, dtype=low.data.dtype))
+    place_u = Tensor(xp.eye(m, k, dtype=low.data.dtype))
+    return add(_mm(sub(low, place_u), place_l), _mm(place_u, up))
 
 
 def _eye_mk(m: int, k: int, like: Tensor) -> Tensor:
@@ -425,3 +441,20 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:
     check_lu_dtype(LU_data, b)
     check_solve_shapes(LU_data, b, "linalg.lu_solve")
     return lu_solve_tensors(LU_data, LU_pivots, b)
+
+
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
+    """Return (LU, pivots), plus info with get_infos. Mirrors ``torch.lu``.
+
+    Never raises for a singular matrix (info tells). Differences from PyTorch: no deprecation
+    warning; only pivot=True, as on PyTorch's CPU.
+    """
+    if not pivot:
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
+    check_matrix(A, "torch.linalg.lu_factor_ex", square=False)
+    _, low, up, pivots, info = LU.apply(A)
+    if get_infos:
+        return return_type("_lu_with_info", ("LU", "pivots", "info"))(
+            pack_lu(low, up), pivots, info
+        )
+    return pack_lu(low, up), pivots

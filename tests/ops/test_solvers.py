@@ -178,6 +178,18 @@ def test_lu_factor_ex_singular_info():
         elinalg.lu_factor_ex(ember.tensor(s), check_errors=True)
 
 
+@pytest.mark.filterwarnings("ignore:torch.lu is deprecated")
+def test_lu_top_level():
+    a = rand(2, 4, 3, seed=11)
+    check_op(lambda m, a: top(m).lu(a), inputs=[a], rtol=1e-3, atol=1e-4)
+    s = np.stack([rand(3, 3, seed=12), SINGULAR])
+    e = solvers.lu(ember.tensor(s), get_infos=True)
+    t = torch.lu(torch.tensor(s), get_infos=True)
+    assert_same(tuple(e), tuple(t))
+    with pytest.raises(RuntimeError, match="LU without pivoting is not implemented"):
+        solvers.lu(ember.tensor(s), pivot=False)
+
+
 def test_lu_errors():
     a = ember.tensor(rand(3, 3))
     for fn in (elinalg.lu, elinalg.lu_factor, elinalg.lu_factor_ex):
