@@ -343,3 +343,28 @@ def test_polynomials_errors_and_no_graph(name):
         with pytest.raises(NotImplementedError, match=f"\"{name}_cpu\" not implemented for 'Half'"):
             getattr(sp(m), name)(m.ones(2, dtype=m.float16), 2)
     assert not fn(ember.ones(3, requires_grad=True), 2).requires_grad
+
+
+def _call(m, name, x):
+    fn = getattr(sp(m), name)
+    if name == "polygamma":
+        return fn(1, x)
+    if name == "multigammaln":
+        return fn(x, 2)
+    if name in ("softmax", "log_softmax", "logsumexp"):
+        return fn(x, -1)
+    if "polynomial" in name or name in ("xlogy", "xlog1py", "zeta", "gammainc", "gammaincc"):
+        return fn(x, x + 1)
+    return fn(x)
+
+
+@pytest.mark.parametrize("name", sorted(set(S.__all__) - {"softmax", "log_softmax", "logsumexp"}))
+@pytest.mark.parametrize("shape", [(), (0, 3)])
+def test_zero_dim_and_empty_inputs(name, shape):
+    x = np.full(shape, 0.7, dtype=np.float32)
+    assert_same(_call(ember, name, ember.tensor(x)), _call(torch, name, torch.tensor(x)), rtol=1e-5)
+
+
+def test_sinc_at_infinity_is_nan_without_warnings():
+    x = np.array([np.inf, -np.inf, np.nan], dtype=np.float32)
+    assert_same(S.sinc(ember.tensor(x)), torch.special.sinc(torch.tensor(x)))

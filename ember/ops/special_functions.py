@@ -230,9 +230,10 @@ class Sinc(Function):
     def forward(ctx: Context, x: Array) -> Array:
         ctx.save_for_backward(x)
         xp = array_module(x)
-        if x.dtype.itemsize < 4:
-            return xp.sinc(x.astype(xp.float32)).astype(x.dtype)
-        return xp.sinc(x)
+        with quiet(xp):  # sinc(+-inf) is NaN, silently as in PyTorch
+            if x.dtype.itemsize < 4:
+                return xp.sinc(x.astype(xp.float32)).astype(x.dtype)
+            return xp.sinc(x)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
