@@ -11,7 +11,7 @@ import torch
 
 import ember
 from ember.nn.adaptive import AdaptiveLogSoftmaxWithLoss
-from tests.helpers import assert_same, check_module
+from tests.helpers import assert_same, check_gradcheck, check_module
 
 
 def make(m, *args, **kwargs):
@@ -131,3 +131,11 @@ def test_adaptive_forward_errors(shape, target, match):
     for m in (torch, ember):
         with pytest.raises(RuntimeError, match=match):
             make(m, 8, 10, [3, 6], div_value=2.0)(m.randn(*shape), m.tensor(target))
+
+
+def test_adaptive_gradcheck():
+    ember.manual_seed(0)
+    layer = AdaptiveLogSoftmaxWithLoss(6, 8, [2, 5], div_value=2.0, dtype=ember.float64)
+    target = ember.tensor([0, 3, 7, 5])
+    check_gradcheck(lambda m, x: layer(x, target).loss, (4, 6), low=-1, high=1)
+    check_gradcheck(lambda m, x: layer.log_prob(x), (3, 6), low=-1, high=1)
