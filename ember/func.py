@@ -322,7 +322,7 @@ def jacrev(
             jac_leaves = [
                 stack(row).reshape(tuple(out.shape) + tuple(x.shape))
                 if row
-                else zeros_like(x).reshape(tuple(out.shape) + tuple(x.shape))
+                else x.new_zeros(tuple(out.shape) + tuple(x.shape))
                 for row, x in zip(rows, fresh_all)
             ]
             parts, at = [], 0

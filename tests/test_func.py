@@ -353,3 +353,13 @@ def test_functional_call_dict_errors():
 
 def test_stateless_is_the_same_function():
     assert stateless.functional_call is ef.functional_call
+
+
+def test_jacrev_edge_shapes():
+    (b,) = arrays((2, 3))
+    for f in (
+        lambda x: x[:0],
+        lambda x: {"a": x * 2, "b": x.sum()},
+        lambda x: x.sum() * x.sum(),
+    ):
+        compare(ef.jacrev(f)(ember.tensor(b)), tf.jacrev(f)(torch.tensor(b)))

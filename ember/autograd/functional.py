@@ -379,7 +379,7 @@ def _jacobian_rows(i: int, out: Tensor, inputs: tuple, create_graph: bool, stric
     return tuple(
         stack(row, dim=0).view(tuple(out.shape) + tuple(inp.shape))
         if row
-        else _zeros_like(inp).reshape(tuple(out.shape) + tuple(inp.shape))
+        else inp.new_zeros(tuple(out.shape) + tuple(inp.shape))
         for row, inp in zip(rows, inputs)
     )
 

@@ -335,3 +335,18 @@ def test_gradcheck_through_create_graph_results():
     check_gradcheck(
         lambda m, x, v: EF.vjp(lambda z: m.sin(z) * z, x, v, create_graph=True)[1], (3,), (3,)
     )
+
+
+def test_zero_dim_shapes():
+    a = np.float32(0.7)
+    for name, f in [
+        ("jacobian", lambda x: x * x),
+        ("hessian", lambda x: x**3),
+    ]:
+        compare(getattr(EF, name)(f, ember.tensor(a)), getattr(TF, name)(f, torch.tensor(a)))
+
+
+def test_empty_output_gives_empty_jacobian():
+    # torch fails here (stack of an empty list); Ember returns the (0, *input) zeros
+    jac = EF.jacobian(lambda x: x[:0] * 2.0, ember.ones(2, 3))
+    assert tuple(jac.shape) == (0, 3, 2, 3)
