@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import ember
 import ember.nn.functional as F
+from ember import ops
+from ember.autograd.grad_mode import no_grad
+from ember.backend.dtypes import finfo, int64
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import lazy_property, logits_to_probs, probs_to_logits
@@ -82,7 +84,7 @@ class Categorical(Distribution):
 
     @property
     def mean(self) -> Tensor:
-        return ember.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return ops.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
 
     @property
     def mode(self) -> Tensor:
@@ -90,31 +92,31 @@ class Categorical(Distribution):
 
     @property
     def variance(self) -> Tensor:
-        return ember.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
+        return ops.full(self._extended_shape(), math.nan, dtype=self.probs.dtype)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         sample_shape = Size(sample_shape)
         count = math.prod(sample_shape)
-        with ember.no_grad():
+        with no_grad():
             probs_2d = self.probs.reshape(-1, self._num_events)
-            samples_2d = ember.multinomial(probs_2d, count, True).T
+            samples_2d = ops.multinomial(probs_2d, count, True).T
             return samples_2d.reshape(self._extended_shape(sample_shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
         value = value.long().unsqueeze(-1)
-        value, log_pmf = ember.broadcast_tensors(value, self.logits)
+        value, log_pmf = ops.broadcast_tensors(value, self.logits)
         value = value[..., :1]
         return log_pmf.gather(-1, value).squeeze(-1)
 
     def entropy(self) -> Tensor:
-        min_real = ember.finfo(self.logits.dtype).min
+        min_real = finfo(self.logits.dtype).min
         logits = self.logits.clamp(min=min_real)
         return -(logits * self.probs).sum(-1)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
-        values = ember.arange(self._num_events, dtype=ember.int64)
+        values = ops.arange(self._num_events, dtype=int64)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1, *tuple(self._batch_shape)))
@@ -196,7 +198,7 @@ class OneHotCategorical(Distribution):
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         n = self.event_shape[0]
-        values = ember.eye(n, dtype=self._param.dtype)
+        values = ops.eye(n, dtype=self._param.dtype)
         values = values.view((n,) + (1,) * len(self.batch_shape) + (n,))
         if expand:
             values = values.expand((n, *tuple(self.batch_shape), n))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import ember
+from ember import linalg, ops
+from ember.autograd.grad_mode import no_grad
 from ember.tensor import Tensor
 
 __all__ = [
@@ -233,7 +234,7 @@ class _LowerTriangular(Constraint):
     event_dim = 2
 
     def check(self, value: Tensor) -> Tensor:
-        tril = ember.tril(value)
+        tril = ops.tril(value)
         return (tril == value).reshape(*value.shape[:-2], -1).all(-1)
 
 
@@ -241,9 +242,9 @@ class _LowerCholesky(Constraint):
     event_dim = 2
 
     def check(self, value: Tensor) -> Tensor:
-        tril = ember.tril(value)
+        tril = ops.tril(value)
         lower = (tril == value).reshape(*value.shape[:-2], -1).all(-1)
-        positive = (ember.diagonal(value, dim1=-2, dim2=-1) > 0).all(-1)
+        positive = (ops.diagonal(value, dim1=-2, dim2=-1) > 0).all(-1)
         return lower & positive
 
 
@@ -253,8 +254,8 @@ class _PositiveDefinite(Constraint):
     def check(self, value: Tensor) -> Tensor:
         symmetric = ((value - value.transpose(-1, -2)).abs() <= 1e-6 * (1 + value.abs())).all(-1)
         symmetric = symmetric.all(-1)
-        with ember.no_grad():
-            values = ember.linalg.eigvalsh(value)
+        with no_grad():
+            values = linalg.eigvalsh(value)
         return symmetric & (values > 0).all(-1)
 
 

@@ -6,7 +6,8 @@ import math
 import numbers
 from typing import Any, ClassVar
 
-import ember
+from ember import ops
+from ember.backend.dtypes import finfo
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.transformed_distribution import TransformedDistribution
@@ -65,7 +66,7 @@ class Uniform(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        rand = ember.rand(shape, dtype=self.low.dtype, device=self.low.device)
+        rand = ops.rand(shape, dtype=self.low.dtype, device=self.low.device)
         return self.low + rand * (self.high - self.low)
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -73,7 +74,7 @@ class Uniform(Distribution):
             self._validate_sample(value)
         lb = (self.low <= value).type_as(self.low)
         ub = (self.high > value).type_as(self.low)
-        return ember.log(lb * ub) - ember.log(self.high - self.low)
+        return ops.log(lb * ub) - ops.log(self.high - self.low)
 
     def cdf(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -84,7 +85,7 @@ class Uniform(Distribution):
         return value * (self.high - self.low) + self.low
 
     def entropy(self) -> Tensor:
-        return ember.log(self.high - self.low)
+        return ops.log(self.high - self.low)
 
 
 class Exponential(Distribution):
@@ -109,7 +110,7 @@ class Exponential(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return ember.zeros_like(self.rate)
+        return ops.zeros_like(self.rate)
 
     @property
     def stddev(self) -> Tensor:
@@ -121,8 +122,8 @@ class Exponential(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        u = ember.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
-        return -ember.log1p(-u) / self.rate  # Exp(1) / rate
+        u = ops.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
+        return -ops.log1p(-u) / self.rate  # Exp(1) / rate
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -132,13 +133,13 @@ class Exponential(Distribution):
     def cdf(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
-        return 1 - ember.exp(-self.rate * value)
+        return 1 - ops.exp(-self.rate * value)
 
     def icdf(self, value: Tensor) -> Tensor:
-        return -ember.log1p(-value) / self.rate
+        return -ops.log1p(-value) / self.rate
 
     def entropy(self) -> Tensor:
-        return 1.0 - ember.log(self.rate)
+        return 1.0 - ops.log(self.rate)
 
 
 class Laplace(Distribution):
@@ -174,27 +175,27 @@ class Laplace(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        eps = ember.finfo(self.loc.dtype).eps
-        u = ember.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * (2 - eps) + (eps - 1)
-        return self.loc - self.scale * u.sign() * ember.log1p(-u.abs())
+        eps = finfo(self.loc.dtype).eps
+        u = ops.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * (2 - eps) + (eps - 1)
+        return self.loc - self.scale * u.sign() * ops.log1p(-u.abs())
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
-        return -ember.log(2 * self.scale) - ember.abs(value - self.loc) / self.scale
+        return -ops.log(2 * self.scale) - ops.abs(value - self.loc) / self.scale
 
     def cdf(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
         diff = value - self.loc
-        return 0.5 - 0.5 * diff.sign() * ember.expm1(-diff.abs() / self.scale)
+        return 0.5 - 0.5 * diff.sign() * ops.expm1(-diff.abs() / self.scale)
 
     def icdf(self, value: Tensor) -> Tensor:
         term = value - 0.5
-        return self.loc - self.scale * term.sign() * ember.log1p(-2 * term.abs())
+        return self.loc - self.scale * term.sign() * ops.log1p(-2 * term.abs())
 
     def entropy(self) -> Tensor:
-        return 1 + ember.log(2 * self.scale)
+        return 1 + ops.log(2 * self.scale)
 
 
 class Cauchy(Distribution):
@@ -214,7 +215,7 @@ class Cauchy(Distribution):
 
     @property
     def mean(self) -> Tensor:
-        return ember.full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
+        return ops.full(self._extended_shape(), math.nan, dtype=self.loc.dtype)
 
     @property
     def mode(self) -> Tensor:
@@ -222,27 +223,27 @@ class Cauchy(Distribution):
 
     @property
     def variance(self) -> Tensor:
-        return ember.full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
+        return ops.full(self._extended_shape(), math.inf, dtype=self.loc.dtype)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        u = ember.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
-        eps = ember.tan(math.pi * (u - 0.5))  # standard Cauchy
+        u = ops.rand(shape, dtype=self.loc.dtype, device=self.loc.device)
+        eps = ops.tan(math.pi * (u - 0.5))  # standard Cauchy
         return self.loc + eps * self.scale
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
         z = (value - self.loc) / self.scale
-        return -math.log(math.pi) - self.scale.log() - ember.log1p(z**2)
+        return -math.log(math.pi) - self.scale.log() - ops.log1p(z**2)
 
     def cdf(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
-        return ember.atan((value - self.loc) / self.scale) / math.pi + 0.5
+        return ops.atan((value - self.loc) / self.scale) / math.pi + 0.5
 
     def icdf(self, value: Tensor) -> Tensor:
-        return ember.tan(math.pi * (value - 0.5)) * self.scale + self.loc
+        return ops.tan(math.pi * (value - 0.5)) * self.scale + self.loc
 
     def entropy(self) -> Tensor:
         return math.log(4 * math.pi) + self.scale.log()
@@ -256,17 +257,15 @@ class Gumbel(TransformedDistribution):
 
     def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
-        finfo = ember.finfo(self.loc.dtype)
+        info = finfo(self.loc.dtype)
         if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
-            base = Uniform(finfo.tiny, 1 - finfo.eps, validate_args=validate_args)
+            base = Uniform(info.tiny, 1 - info.eps, validate_args=validate_args)
         else:
-            low = ember.full_like(self.loc, finfo.tiny)
-            base = Uniform(
-                low, ember.full_like(self.loc, 1 - finfo.eps), validate_args=validate_args
-            )
+            low = ops.full_like(self.loc, info.tiny)
+            base = Uniform(low, ops.full_like(self.loc, 1 - info.eps), validate_args=validate_args)
         transforms = [
             ExpTransform().inv,
-            AffineTransform(loc=0, scale=-ember.ones_like(self.scale)),
+            AffineTransform(loc=0, scale=-ops.ones_like(self.scale)),
             ExpTransform().inv,
             AffineTransform(loc=self.loc, scale=-self.scale),
         ]

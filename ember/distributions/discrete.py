@@ -6,9 +6,11 @@ import math
 import numbers
 from typing import Any, ClassVar
 
-import ember
 import ember.nn.functional as F
+from ember import ops
+from ember.autograd.grad_mode import no_grad
 from ember.backend import array_module
+from ember.backend.dtypes import finfo
 from ember.backend.random import generator_for
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
@@ -78,7 +80,7 @@ class Bernoulli(Distribution):
     @property
     def mode(self) -> Tensor:
         mode = (self.probs >= 0.5).to(self.probs)
-        return ember.where(self.probs == 0.5, math.nan, mode)
+        return ops.where(self.probs == 0.5, math.nan, mode)
 
     @property
     def variance(self) -> Tensor:
@@ -86,8 +88,8 @@ class Bernoulli(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        with ember.no_grad():
-            return ember.bernoulli(self.probs.expand(shape))
+        with no_grad():
+            return ops.bernoulli(self.probs.expand(shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -99,7 +101,7 @@ class Bernoulli(Distribution):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
-        values = ember.arange(2, dtype=self._param.dtype)
+        values = ops.arange(2, dtype=self._param.dtype)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1, *tuple(self._batch_shape)))
@@ -159,7 +161,7 @@ class Geometric(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return ember.zeros_like(self.probs)
+        return ops.zeros_like(self.probs)
 
     @property
     def variance(self) -> Tensor:
@@ -167,16 +169,16 @@ class Geometric(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        tiny = ember.finfo(self.probs.dtype).tiny
-        with ember.no_grad():
-            u = ember.rand(shape, dtype=self.probs.dtype, device=self.probs.device).clamp(min=tiny)
+        tiny = finfo(self.probs.dtype).tiny
+        with no_grad():
+            u = ops.rand(shape, dtype=self.probs.dtype, device=self.probs.device).clamp(min=tiny)
             return (u.log() / (-self.probs).log1p()).floor()
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
         value, probs = broadcast_all(value, self.probs)
-        probs = ember.where((probs == 1) & (value == 0), 0.0, probs)
+        probs = ops.where((probs == 1) & (value == 0), 0.0, probs)
         return value * (-probs).log1p() + self.probs.log()
 
     def entropy(self) -> Tensor:
@@ -249,12 +251,12 @@ class Binomial(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        with ember.no_grad():
+        with no_grad():
             n = self.total_count.expand(shape).data
             p = self.probs.expand(shape).data
             xp = array_module(p)
             draw = generator_for(None).binomial(n.astype(xp.int64), p.astype(xp.float64))
-            return ember.tensor(draw.astype(p.dtype), dtype=self.probs.dtype)
+            return ops.tensor(draw.astype(p.dtype), dtype=self.probs.dtype)
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -265,7 +267,7 @@ class Binomial(Distribution):
         log_factorial_nmk = lgamma(n - value + 1)
         logits = self.logits
         normalize_term = (
-            n * _clamp_by_zero(logits) + n * ember.log1p(ember.exp(-logits.abs())) - log_factorial_n
+            n * _clamp_by_zero(logits) + n * ops.log1p(ops.exp(-logits.abs())) - log_factorial_n
         )
         return value * logits - log_factorial_k - log_factorial_nmk - normalize_term
 
@@ -274,7 +276,7 @@ class Binomial(Distribution):
         if not bool((self.total_count == total_count).all()):
             raise NotImplementedError("Inhomogeneous total count not supported by `entropy`.")
         log_prob = self.log_prob(self.enumerate_support(False))
-        return -(ember.exp(log_prob) * log_prob).sum(0)
+        return -(ops.exp(log_prob) * log_prob).sum(0)
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
         total_count = int(self.total_count.max().item())
@@ -282,7 +284,7 @@ class Binomial(Distribution):
             raise NotImplementedError(
                 "Inhomogeneous total count not supported by `enumerate_support`."
             )
-        values = ember.arange(1 + total_count, dtype=self._param.dtype)
+        values = ops.arange(1 + total_count, dtype=self._param.dtype)
         values = values.view((-1,) + (1,) * len(self._batch_shape))
         if expand:
             values = values.expand((-1, *tuple(self._batch_shape)))

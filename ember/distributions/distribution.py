@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import ember
+from ember import ops
+from ember.autograd.grad_mode import no_grad
 from ember.distributions import constraints
 from ember.distributions.utils import lazy_property
 from ember.tensor import Size, Tensor
@@ -109,7 +110,7 @@ class Distribution:
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         """Draw a sample (no gradient) of shape sample_shape + batch_shape + event_shape."""
-        with ember.no_grad():
+        with no_grad():
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
@@ -142,7 +143,7 @@ class Distribution:
 
     def perplexity(self) -> Tensor:
         """Return exp(entropy)."""
-        return ember.exp(self.entropy())
+        return ops.exp(self.entropy())
 
     def _extended_shape(self, sample_shape: Any = ()) -> Size:
         if not isinstance(sample_shape, tuple):

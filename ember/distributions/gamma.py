@@ -12,9 +12,11 @@ import math
 import numbers
 from typing import Any, ClassVar
 
-import ember
-from ember.autograd.grad_mode import is_grad_enabled
+import ember.nn.functional as F
+from ember import ops
+from ember.autograd.grad_mode import is_grad_enabled, no_grad
 from ember.backend import array_module
+from ember.backend.dtypes import finfo
 from ember.backend.random import generator_for
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
@@ -29,7 +31,7 @@ LGAMMA_HALF = math.lgamma(0.5)
 
 def _xlogy(x: Tensor, y: Tensor) -> Tensor:
     """Return x * log(y), 0 where x == 0 (torch.xlogy)."""
-    return ember.where(x == 0, 0.0, x * ember.log(y))
+    return ops.where(x == 0, 0.0, x * ops.log(y))
 
 
 def _standard_gamma(concentration: Tensor) -> Tensor:
@@ -37,8 +39,8 @@ def _standard_gamma(concentration: Tensor) -> Tensor:
     data = concentration.data
     xp = array_module(data)
     draw = generator_for(None).standard_gamma(data.astype(xp.float64))
-    tiny = ember.finfo(concentration.dtype).tiny
-    return ember.tensor(xp.maximum(draw, tiny).astype(data.dtype), dtype=concentration.dtype)
+    tiny = finfo(concentration.dtype).tiny
+    return ops.tensor(xp.maximum(draw, tiny).astype(data.dtype), dtype=concentration.dtype)
 
 
 def _no_concentration_grad(dist: str, param: str, value: Tensor) -> None:
@@ -91,16 +93,16 @@ class Gamma(Distribution):
         _no_concentration_grad("Gamma", "concentration", self.concentration)
         shape = self._extended_shape(sample_shape)
         value = _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
-        return value.clamp(min=ember.finfo(value.dtype).tiny)
+        return value.clamp(min=finfo(value.dtype).tiny)
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
-        with ember.no_grad():
+        with no_grad():
             shape = self._extended_shape(sample_shape)
             value = _standard_gamma(self.concentration.expand(shape)) / self.rate.expand(shape)
-            return value.clamp(min=ember.finfo(value.dtype).tiny)
+            return value.clamp(min=finfo(value.dtype).tiny)
 
     def log_prob(self, value: Tensor) -> Tensor:
-        value = ember.as_tensor(value, dtype=self.rate.dtype)
+        value = ops.as_tensor(value, dtype=self.rate.dtype)
         if self._validate_args:
             self._validate_sample(value)
         c, r = self.concentration, self.rate
@@ -113,7 +115,7 @@ class Gamma(Distribution):
 
     def entropy(self) -> Tensor:
         c = self.concentration
-        return c - ember.log(self.rate) + lgamma(c) + (1.0 - c) * digamma(c)
+        return c - ops.log(self.rate) + lgamma(c) + (1.0 - c) * digamma(c)
 
 
 class Chi2(Gamma):
@@ -167,7 +169,7 @@ class Dirichlet(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        with ember.no_grad():
+        with no_grad():
             gammas = _standard_gamma(self.concentration.expand(shape))
             return gammas / gammas.sum(-1, keepdim=True)
 
@@ -186,9 +188,9 @@ class Dirichlet(Distribution):
         concm1 = (self.concentration - 1).clamp(min=0.0)
         total = concm1.sum(-1, keepdim=True)
         mask = (self.concentration < 1).all(-1, keepdim=True)
-        corner = ember.nn.functional.one_hot(concm1.argmax(-1), concm1.shape[-1]).to(concm1)
-        safe_total = ember.where(total == 0, 1.0, total)
-        return ember.where(mask, corner, concm1 / safe_total)
+        corner = F.one_hot(concm1.argmax(-1), concm1.shape[-1]).to(concm1)
+        safe_total = ops.where(total == 0, 1.0, total)
+        return ops.where(mask, corner, concm1 / safe_total)
 
     @property
     def variance(self) -> Tensor:
@@ -225,10 +227,10 @@ class Beta(Distribution):
         self, concentration1: Any, concentration0: Any, validate_args: bool | None = None
     ) -> None:
         if isinstance(concentration1, numbers.Real) and isinstance(concentration0, numbers.Real):
-            c1c0 = ember.tensor([float(concentration1), float(concentration0)])
+            c1c0 = ops.tensor([float(concentration1), float(concentration0)])
         else:
             c1, c0 = broadcast_all(concentration1, concentration0)
-            c1c0 = ember.stack([c1, c0], -1)
+            c1c0 = ops.stack([c1, c0], -1)
         self._dirichlet = Dirichlet(c1c0, validate_args=validate_args)
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
@@ -272,7 +274,7 @@ class Beta(Distribution):
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
-        heads_tails = ember.stack([value, 1.0 - value], -1)
+        heads_tails = ops.stack([value, 1.0 - value], -1)
         return self._dirichlet.log_prob(heads_tails)
 
     def entropy(self) -> Tensor:
@@ -308,8 +310,8 @@ class Poisson(Distribution):
 
     def sample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        with ember.no_grad():
-            return ember.poisson(self.rate.expand(shape))
+        with no_grad():
+            return ops.poisson(self.rate.expand(shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -349,7 +351,7 @@ class StudentT(Distribution):
 
     @property
     def mean(self) -> Tensor:
-        return ember.where(self.df <= 1, math.nan, self.loc)
+        return ops.where(self.df <= 1, math.nan, self.loc)
 
     @property
     def mode(self) -> Tensor:
@@ -358,16 +360,16 @@ class StudentT(Distribution):
     @property
     def variance(self) -> Tensor:
         df = self.df
-        safe = ember.where(df > 2, df, 3.0)
+        safe = ops.where(df > 2, df, 3.0)
         finite = self.scale.pow(2) * safe / (safe - 2)
-        return ember.where(df > 2, finite, ember.where(df > 1, math.inf, math.nan))
+        return ops.where(df > 2, finite, ops.where(df > 1, math.inf, math.nan))
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         _no_concentration_grad("StudentT", "df", self.df)
         shape = self._extended_shape(sample_shape)
-        X = ember.randn(shape, dtype=self.df.dtype, device=self.df.device)
+        X = ops.randn(shape, dtype=self.df.dtype, device=self.df.device)
         Z = self._chi2.sample(sample_shape)
-        Y = X * ember.rsqrt(Z / self.df)
+        Y = X * ops.rsqrt(Z / self.df)
         return self.loc + self.scale * Y
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -381,7 +383,7 @@ class StudentT(Distribution):
             + lgamma(0.5 * self.df)
             - lgamma(0.5 * (self.df + 1.0))
         )
-        return -0.5 * (self.df + 1.0) * ember.log1p(y**2.0 / self.df) - Z
+        return -0.5 * (self.df + 1.0) * ops.log1p(y**2.0 / self.df) - Z
 
     def entropy(self) -> Tensor:
         df = self.df

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from functools import total_ordering
 from typing import Any
 
-import ember
 import ember.nn.functional as F
+from ember import ops
 from ember.distributions.categorical import Categorical, OneHotCategorical
 from ember.distributions.continuous import Exponential, Laplace, Uniform
 from ember.distributions.discrete import Bernoulli
@@ -117,7 +117,7 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 def _infinite_like(t: Tensor) -> Tensor:
-    return ember.full_like(t, math.inf)
+    return ops.full_like(t, math.inf)
 
 
 @register_kl(Normal, Normal)
@@ -130,18 +130,18 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
 @register_kl(Bernoulli, Bernoulli)
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
     pp, qp = p.probs, q.probs
-    t1 = ember.where(qp == 0, math.inf, pp * (F.softplus(-q.logits) - F.softplus(-p.logits)))
-    t1 = ember.where(pp == 0, 0.0, t1)
-    t2 = ember.where(qp == 1, math.inf, (1 - pp) * (F.softplus(q.logits) - F.softplus(p.logits)))
-    t2 = ember.where(pp == 1, 0.0, t2)
+    t1 = ops.where(qp == 0, math.inf, pp * (F.softplus(-q.logits) - F.softplus(-p.logits)))
+    t1 = ops.where(pp == 0, 0.0, t1)
+    t2 = ops.where(qp == 1, math.inf, (1 - pp) * (F.softplus(q.logits) - F.softplus(p.logits)))
+    t2 = ops.where(pp == 1, 0.0, t2)
     return t1 + t2
 
 
 @register_kl(Categorical, Categorical)
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
     t = p.probs * (p.logits - q.logits)
-    t = ember.where(q.probs == 0, math.inf, t)
-    t = ember.where(p.probs == 0, 0.0, t)
+    t = ops.where(q.probs == 0, math.inf, t)
+    t = ops.where(p.probs == 0, 0.0, t)
     return t.sum(-1)
 
 
@@ -154,7 +154,7 @@ def _kl_onehotcategorical_onehotcategorical(p: OneHotCategorical, q: OneHotCateg
 def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
     result = ((q.high - q.low) / (p.high - p.low)).log()
     outside = (q.low > p.low) | (q.high < p.high)
-    return ember.where(outside, math.inf, result)
+    return ops.where(outside, math.inf, result)
 
 
 @register_kl(Exponential, Exponential)
@@ -169,7 +169,7 @@ def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
     loc_abs_diff = (p.loc - q.loc).abs()
     t1 = -scale_ratio.log()
     t2 = loc_abs_diff / q.scale
-    t3 = scale_ratio * ember.exp(-loc_abs_diff / p.scale)
+    t3 = scale_ratio * ops.exp(-loc_abs_diff / p.scale)
     return t1 + t2 + t3 - 1
 
 
@@ -181,10 +181,10 @@ def _kl_mvn_mvn(p: MultivariateNormal, q: MultivariateNormal) -> Tensor:
             "cannot be computed"
         )
     p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
-    half_term1 = ember.diagonal(q_tril, dim1=-2, dim2=-1).log().sum(-1) - ember.diagonal(
+    half_term1 = ops.diagonal(q_tril, dim1=-2, dim2=-1).log().sum(-1) - ops.diagonal(
         p_tril, dim1=-2, dim2=-1
     ).log().sum(-1)
-    batch = tuple(ember.broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2])))
+    batch = tuple(ops.broadcast_shapes(tuple(q_tril.shape[:-2]), tuple(p_tril.shape[:-2])))
     n = p.event_shape[0]
     q_full = q_tril.expand((*batch, n, n))
     p_full = p_tril.expand((*batch, n, n))

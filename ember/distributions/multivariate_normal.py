@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
-import ember
+from ember import linalg, ops
 from ember.distributions import constraints
 from ember.distributions.distribution import Distribution
 from ember.distributions.utils import lazy_property
@@ -16,13 +16,13 @@ __all__ = ["MultivariateNormal"]
 
 def _tril_solve(L: Tensor, B: Tensor) -> Tensor:
     """Solve L X = B for lower-triangular L (batched, broadcasting); differentiable."""
-    return ember.linalg.solve(ember.tril(L), B)
+    return linalg.solve(ops.tril(L), B)
 
 
 def _batch_mahalanobis(L: Tensor, x: Tensor) -> Tensor:
     """Return x^T (L L^T)^-1 x over the last dim, broadcasting L's batch dims with x's."""
     n = x.shape[-1]
-    batch = ember.broadcast_shapes(tuple(L.shape[:-2]), tuple(x.shape[:-1]))
+    batch = ops.broadcast_shapes(tuple(L.shape[:-2]), tuple(x.shape[:-1]))
     L = L.expand((*tuple(batch), n, n))
     x = x.expand((*tuple(batch), n))
     y = _tril_solve(L, x.unsqueeze(-1)).squeeze(-1)
@@ -31,14 +31,14 @@ def _batch_mahalanobis(L: Tensor, x: Tensor) -> Tensor:
 
 def _eye_like(L: Tensor) -> Tensor:
     n = L.shape[-1]
-    return ember.eye(n, dtype=L.dtype).expand(L.shape)
+    return ops.eye(n, dtype=L.dtype).expand(L.shape)
 
 
 def _precision_to_scale_tril(P: Tensor) -> Tensor:
     """Lower Cholesky factor of P^-1, via the Cholesky factor of P with flipped axes."""
-    Lf = ember.linalg.cholesky(ember.flip(P, (-2, -1)))
-    L_inv = ember.flip(Lf, (-2, -1)).transpose(-2, -1)
-    return ember.tril(_tril_solve(L_inv, _eye_like(L_inv)))
+    Lf = linalg.cholesky(ops.flip(P, (-2, -1)))
+    L_inv = ops.flip(Lf, (-2, -1)).transpose(-2, -1)
+    return ops.tril(_tril_solve(L_inv, _eye_like(L_inv)))
 
 
 class MultivariateNormal(Distribution):
@@ -84,14 +84,14 @@ class MultivariateNormal(Distribution):
                 f"{name} matrix must be at least two-dimensional, with optional leading batch "
                 "dimensions"
             )
-        batch_shape = Size(ember.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1])))
+        batch_shape = Size(ops.broadcast_shapes(tuple(matrix.shape[:-2]), tuple(loc.shape[:-1])))
         setattr(self, name, matrix.expand((*tuple(batch_shape), -1, -1)))
         self.loc = loc.expand((*tuple(batch_shape), -1))
         super().__init__(batch_shape, self.loc.shape[-1:], validate_args=validate_args)
         if scale_tril is not None:
             self._unbroadcasted_scale_tril = scale_tril
         elif covariance_matrix is not None:
-            self._unbroadcasted_scale_tril = ember.linalg.cholesky(covariance_matrix)
+            self._unbroadcasted_scale_tril = linalg.cholesky(covariance_matrix)
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 
@@ -143,11 +143,11 @@ class MultivariateNormal(Distribution):
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        eps = ember.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
+        eps = ops.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
 
     def _half_log_det(self) -> Tensor:
-        diag = ember.diagonal(self._unbroadcasted_scale_tril, dim1=-2, dim2=-1)
+        diag = ops.diagonal(self._unbroadcasted_scale_tril, dim1=-2, dim2=-1)
         return diag.log().sum(-1)
 
     def log_prob(self, value: Tensor) -> Tensor:

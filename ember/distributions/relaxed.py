@@ -5,7 +5,7 @@ from __future__ import annotations
 import numbers
 from typing import Any, ClassVar
 
-import ember
+from ember import ops
 from ember.distributions import constraints
 from ember.distributions.categorical import Categorical
 from ember.distributions.distribution import Distribution
@@ -81,7 +81,7 @@ class LogitRelaxedBernoulli(Distribution):
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         probs = clamp_probs(self.probs.expand(shape))
-        uniforms = clamp_probs(ember.rand(shape, dtype=probs.dtype, device=probs.device))
+        uniforms = clamp_probs(ops.rand(shape, dtype=probs.dtype, device=probs.device))
         noise = uniforms.log() - (-uniforms).log1p() + probs.log() - (-probs).log1p()
         return noise / self.temperature
 
@@ -91,7 +91,7 @@ class LogitRelaxedBernoulli(Distribution):
         logits, value = broadcast_all(self.logits, value)
         diff = logits - value * self.temperature
         return (
-            ember.log(ember.as_tensor(self.temperature, dtype=diff.dtype))
+            ops.log(ops.as_tensor(self.temperature, dtype=diff.dtype))
             + diff
             - 2 * diff.exp().log1p()
         )
@@ -183,7 +183,7 @@ class ExpRelaxedCategorical(Distribution):
     def rsample(self, sample_shape: Any = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         logits = self.logits
-        uniforms = clamp_probs(ember.rand(shape, dtype=logits.dtype, device=logits.device))
+        uniforms = clamp_probs(ops.rand(shape, dtype=logits.dtype, device=logits.device))
         gumbels = -((-(uniforms.log())).log())
         scores = (logits + gumbels) / self.temperature
         return scores - scores.logsumexp(dim=-1, keepdim=True)
@@ -193,8 +193,8 @@ class ExpRelaxedCategorical(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         logits, value = broadcast_all(self.logits, value)
-        temperature = ember.as_tensor(self.temperature, dtype=logits.dtype)
-        log_scale = lgamma(ember.full_like(temperature, float(K))) - temperature.log() * (-(K - 1))
+        temperature = ops.as_tensor(self.temperature, dtype=logits.dtype)
+        log_scale = lgamma(ops.full_like(temperature, float(K))) - temperature.log() * (-(K - 1))
         score = logits - value * temperature
         score = (score - score.logsumexp(dim=-1, keepdim=True)).sum(-1)
         return score + log_scale

@@ -10,8 +10,9 @@ import math
 import numbers
 from typing import Any
 
-import ember
 import ember.nn.functional as F
+from ember import ops
+from ember.backend.dtypes import finfo
 from ember.distributions import constraints
 from ember.distributions.utils import broadcast_all, sum_rightmost
 from ember.tensor import Tensor
@@ -198,7 +199,7 @@ class ComposeTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         if not self.parts:
-            return ember.zeros_like(x)
+            return ops.zeros_like(x)
         xs = [x]
         for part in self.parts[:-1]:
             xs.append(part(xs[-1]))
@@ -284,12 +285,12 @@ class SigmoidTransform(Transform):
     sign = +1
 
     def _call(self, x: Tensor) -> Tensor:
-        finfo = ember.finfo(x.dtype)
-        return ember.sigmoid(x).clamp(min=finfo.tiny, max=1.0 - finfo.eps)
+        info = finfo(x.dtype)
+        return ops.sigmoid(x).clamp(min=info.tiny, max=1.0 - info.eps)
 
     def _inverse(self, y: Tensor) -> Tensor:
-        finfo = ember.finfo(y.dtype)
-        y = y.clamp(min=finfo.tiny, max=1.0 - finfo.eps)
+        info = finfo(y.dtype)
+        y = y.clamp(min=info.tiny, max=1.0 - info.eps)
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
@@ -308,7 +309,7 @@ class TanhTransform(Transform):
         return x.tanh()
 
     def _inverse(self, y: Tensor) -> Tensor:
-        return ember.atanh(y)
+        return ops.atanh(y)
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         # log(1 - tanh(x)^2), written stably
@@ -369,7 +370,7 @@ class AffineTransform(Transform):
         shape = x.shape
         scale = self.scale
         if isinstance(scale, numbers.Real):
-            result = ember.full_like(x, math.log(abs(scale)))
+            result = ops.full_like(x, math.log(abs(scale)))
         else:
             result = scale.abs().log()
         if self._event_dim:
@@ -378,7 +379,7 @@ class AffineTransform(Transform):
         return result.expand(shape)
 
     def forward_shape(self, shape: Any) -> Any:
-        return ember.broadcast_shapes(
+        return ops.broadcast_shapes(
             tuple(shape),
             tuple(getattr(self.loc, "shape", ())),
             tuple(getattr(self.scale, "shape", ())),

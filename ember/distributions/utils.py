@@ -6,7 +6,8 @@ import numbers
 from functools import update_wrapper
 from typing import Any
 
-import ember
+from ember import ops
+from ember.backend.dtypes import finfo, get_default_dtype
 from ember.tensor import Tensor
 
 __all__ = [
@@ -37,24 +38,24 @@ def broadcast_all(*values: Any) -> tuple[Tensor, ...]:
                 "objects implementing __torch_function__."
             )
     if dtype is None:
-        dtype = ember.get_default_dtype()
+        dtype = get_default_dtype()
     tensors = []
     for v in values:
         if isinstance(v, Tensor):
             tensors.append(v)
         elif isinstance(v, numbers.Number):
-            tensors.append(ember.tensor(v, dtype=dtype))
+            tensors.append(ops.tensor(v, dtype=dtype))
         else:
             raise ValueError(
                 "Input arguments must all be instances of numbers.Number, torch.Tensor or "
                 "objects implementing __torch_function__."
             )
-    return tuple(ember.broadcast_tensors(*tensors))
+    return tuple(ops.broadcast_tensors(*tensors))
 
 
 def clamp_probs(probs: Tensor) -> Tensor:
     """Clamp probs into [eps, 1 - eps]. Mirrors ``torch.distributions.utils.clamp_probs``."""
-    eps = ember.finfo(probs.dtype).eps
+    eps = finfo(probs.dtype).eps
     return probs.clamp(min=eps, max=1 - eps)
 
 
@@ -64,16 +65,16 @@ def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
     Binary logits go through a sigmoid, categorical ones through a softmax over the last dim.
     """
     if is_binary:
-        return ember.sigmoid(logits)
-    return ember.softmax(logits, dim=-1)
+        return ops.sigmoid(logits)
+    return ops.softmax(logits, dim=-1)
 
 
 def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
     """Turn probabilities into logits. Mirrors ``torch.distributions.utils.probs_to_logits``."""
     clamped = clamp_probs(probs)
     if is_binary:
-        return ember.log(clamped) - ember.log1p(-clamped)
-    return ember.log(clamped)
+        return ops.log(clamped) - ops.log1p(-clamped)
+    return ops.log(clamped)
 
 
 class lazy_property:
@@ -105,4 +106,4 @@ def as_float_tensor(value: Any, like: Tensor) -> Tensor:
     """Return value as a Tensor of like's dtype (numbers) or unchanged (tensors)."""
     if isinstance(value, Tensor):
         return value
-    return ember.tensor(value, dtype=like.dtype)
+    return ops.tensor(value, dtype=like.dtype)
