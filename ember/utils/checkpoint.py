@@ -248,7 +248,10 @@ def checkpoint(
     operator log. The determinism check compares the shapes and dtypes of the outputs. A
     parameter that the function captures in a closure (rather than one of a Module passed as
     ``function``) gets its gradient by accumulation into ``.grad``, so ``autograd.grad``
-    cannot request it (PyTorch's reentrant variant shares that limit).
+    cannot request it (PyTorch's reentrant variant shares that limit). When grad mode is on and
+    neither an input nor a tracked parameter requires grad, it warns as PyTorch's reentrant
+    variant does ("None of the inputs have requires_grad=True"): a closure's parameters would
+    get no gradient.
 
     Args:
         function: What to run; a Module's parameters are tracked as inputs of the node.
