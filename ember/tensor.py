@@ -638,6 +638,35 @@ class Tensor:
             )
         return self.new_empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
 
+    def is_conj(self) -> bool:
+        """Return False: real tensors carry no conjugate bit. Mirrors ``torch.Tensor.is_conj``."""
+        return False
+
+    def is_neg(self) -> bool:
+        """Return False: Ember tensors carry no negative bit. Mirrors ``torch.Tensor.is_neg``."""
+        return False
+
+    def conj(self) -> Tensor:
+        """Return self: the conjugate of a real tensor. Mirrors ``torch.Tensor.conj``."""
+        return self
+
+    conj_physical = resolve_conj = resolve_neg = conj
+
+    @property
+    def is_nested(self) -> bool:
+        """False: Ember has no nested tensors."""
+        return False
+
+    @property
+    def is_mkldnn(self) -> bool:
+        """False: Ember has no MKL-DNN tensors."""
+        return False
+
+    @property
+    def output_nr(self) -> int:
+        """Which output of its grad_fn this tensor is (0 for leaves)."""
+        return self._output_nr
+
     def apply_(self, callable: Callable[[Any], Any]) -> Tensor:
         """Replace each element x by callable(x), in place (CPU only). Mirrors ``apply_``."""
         _check_map(self, "apply_")
@@ -654,6 +683,21 @@ class Tensor:
             raise TypeError(f"map_: expected {self.type()} for 'other' (got {tensor.type()})")
         other = _ops.expand(tensor.detach(), *self.data.shape)._flat_list()
         return self._write_values([_real(callable(x, y)) for x, y in zip(self._flat_list(), other)])
+
+    def map2_(self, x: Tensor, y: Tensor, callable: Callable[[Any, Any, Any], Any]) -> Tensor:
+        """Replace each s by callable(s, a, b), a, b from x, y broadcast. Mirrors ``map2_``."""
+        _check_map(self, "map2_")
+        for i, other in enumerate((x, y)):
+            if not isinstance(other, Tensor):
+                raise TypeError(
+                    f"map2_(): argument '{'xy'[i]}' (position {i + 1}) must be Tensor, not "
+                    f"{type(other).__name__}"
+                )
+        shape = self.data.shape
+        xs = _ops.expand(x.detach(), *shape)._flat_list()
+        ys = _ops.expand(y.detach(), *shape)._flat_list()
+        values = [_real(callable(s, a, b)) for s, a, b in zip(self._flat_list(), xs, ys)]
+        return self._write_values(values)
 
     def _flat_list(self) -> list:
         return _ops.reshape(self.detach(), -1).tolist()
@@ -1936,6 +1980,9 @@ class Tensor:
 
     def select(self, *args: Any, **kwargs: Any) -> Any:
         return _extras.select(self, *args, **kwargs)
+
+    def adjoint(self, *args: Any, **kwargs: Any) -> Any:
+        return _extras.adjoint(self, *args, **kwargs)
 
     # -- Aliases (ops/aliases.py; _aliases until ember.ops re-exports it) ----------------------
     def split_with_sizes(self, *args: Any, **kwargs: Any) -> Any:

@@ -67,6 +67,8 @@ __all__ = [
     "celu",
     "celu_",
     "channel_shuffle",
+    "conj",
+    "conj_physical",
     "constant_pad_nd",
     "conv1d",
     "conv2d",
@@ -90,11 +92,21 @@ __all__ = [
     "feature_dropout",
     "feature_dropout_",
     "fill",
+    "get_device",
     "grid_sampler",
     "group_norm",
     "hardshrink",
     "hinge_embedding_loss",
     "instance_norm",
+    "is_complex",
+    "is_conj",
+    "is_floating_point",
+    "is_inference",
+    "is_neg",
+    "is_nonzero",
+    "is_same_size",
+    "is_signed",
+    "is_tensor",
     "kl_div",
     "layer_norm",
     "margin_ranking_loss",
@@ -109,6 +121,9 @@ __all__ = [
     "pixel_unshuffle",
     "poisson_nll_loss",
     "prelu",
+    "real",
+    "resolve_conj",
+    "resolve_neg",
     "rms_norm",
     "row_stack",
     "rrelu",
@@ -158,6 +173,69 @@ def numel(input: Tensor) -> int:
             f"numel(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
         )
     return input.data.size
+
+
+def is_tensor(obj: Any) -> bool:
+    """Return whether obj is an Ember tensor. Mirrors ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """Return whether the dtype is floating. Mirrors ``torch.is_floating_point``."""
+    return input.is_floating_point()
+
+
+def is_complex(input: Tensor) -> bool:
+    """Return False: Ember has no complex dtypes yet. Mirrors ``torch.is_complex``."""
+    return input.is_complex()
+
+
+def is_signed(input: Tensor) -> bool:
+    """Return whether the dtype is signed. Mirrors ``torch.is_signed``."""
+    return input.is_signed()
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """Return the truth of a one-element tensor. Mirrors ``torch.is_nonzero``."""
+    return input.is_nonzero()
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Return whether both have the same shape. Mirrors ``torch.is_same_size``."""
+    return input.is_same_size(other)
+
+
+def is_inference(input: Tensor) -> bool:
+    """Return False: Ember has no inference tensors. Mirrors ``torch.is_inference``."""
+    return input.is_inference()
+
+
+def is_conj(input: Tensor) -> bool:
+    """Return False: real tensors carry no conjugate bit. Mirrors ``torch.is_conj``."""
+    return False
+
+
+def is_neg(input: Tensor) -> bool:
+    """Return False: Ember tensors carry no negative bit. Mirrors ``torch.is_neg``."""
+    return False
+
+
+def get_device(input: Tensor) -> int:
+    """Return the CUDA device index, or -1 on the CPU. Mirrors ``torch.get_device``."""
+    return input.get_device()
+
+
+def real(input: Tensor) -> Tensor:
+    """Return input: the real part of a real tensor. Mirrors ``torch.real``."""
+    return input
+
+
+def conj(input: Tensor) -> Tensor:
+    """Return input: the conjugate of a real tensor. Mirrors ``torch.conj``."""
+    return input
+
+
+conj_physical = resolve_conj = resolve_neg = conj
 
 
 def detach(input: Tensor) -> Tensor:

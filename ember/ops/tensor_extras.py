@@ -30,6 +30,7 @@ __all__ = [
     "acos_",
     "acosh_",
     "addbmm_",
+    "adjoint",
     "addmm_",
     "addmv_",
     "arccos_",
@@ -233,6 +234,16 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:
             f"dimension {dim}"
         )
     return getitem(input, (slice(None),) * dim + (index,))
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """Return the last two dims swapped, as a view (real dtypes). Mirrors ``torch.adjoint``."""
+    if input.data.ndim < 2:
+        raise RuntimeError(
+            "tensor.adjoint() is only supported on matrices or batches of matrices. "
+            f"Got {input.data.ndim}-D tensor."
+        )
+    return sh.transpose(input, -2, -1)
 
 
 def fill_diagonal_(input: Tensor, fill_value: Any, wrap: bool = False) -> Tensor:

@@ -344,3 +344,22 @@ def test_default_reduction_is_none_as_torch():
     )
     with pytest.raises(ValueError, match="5 is not a valid value for reduction"):
         al.kl_div(ember.ones(2), ember.ones(2), 5)
+
+
+def test_top_level_queries():
+    for m in (ember, torch):
+        f, i, u = m.ones(2), m.ones(2, dtype=m.int64), m.ones(2, dtype=m.uint8)
+        assert top(m, "is_tensor")(f) and not top(m, "is_tensor")([1.0])
+        assert top(m, "is_floating_point")(f) and not top(m, "is_floating_point")(i)
+        assert not top(m, "is_complex")(f)
+        assert top(m, "is_signed")(i) and not top(m, "is_signed")(u)
+        assert top(m, "is_nonzero")(m.tensor([2])) and not top(m, "is_nonzero")(m.tensor(0.0))
+        assert top(m, "is_same_size")(f, m.zeros(2)) and not top(m, "is_same_size")(f, i[:1])
+        assert not top(m, "is_inference")(f)
+        assert not top(m, "is_conj")(f) and not top(m, "is_neg")(f)
+        assert top(m, "get_device")(f) == -1
+        for name in ("real", "conj", "conj_physical", "resolve_conj", "resolve_neg"):
+            assert top(m, name)(f) is f
+        with pytest.raises(RuntimeError, match="Boolean value of Tensor with more than one"):
+            top(m, "is_nonzero")(f)
+    check_op(lambda m, x: top(m, "adjoint")(x), (2, 3, 4))
