@@ -513,6 +513,11 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
             f"input's dtype {SCALAR_NAMES[A.data.dtype.name]} and other's dtype "
             f"{SCALAR_NAMES[B.data.dtype.name]}"
         )
+    if not 0 <= A.data.ndim - B.data.ndim <= 1:
+        raise RuntimeError(
+            "torch.linalg.lstsq: input.dim() must be greater or equal to other.dim() and "
+            "(input.dim() - other.dim()) <= 1"
+        )
     vector = B.data.ndim == A.data.ndim - 1
     if B.data.shape[-1 if vector else -2] != A.data.shape[-2]:
         raise RuntimeError("torch.linalg.lstsq: input.size(-2) should match other.size(-2)")

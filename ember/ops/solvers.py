@@ -105,11 +105,18 @@ def check_solve_shapes(a: Tensor, b: Tensor, op: str, left: bool = True) -> None
 
 
 # -- LU with partial pivoting --------------------------------------------------------------------
+def _count(batch: tuple) -> int:
+    count = 1
+    for size in batch:
+        count *= size
+    return count
+
+
 def lu_arrays(xp: Any, a: Array) -> tuple[Array, Array, Array]:
     """(packed LU, 1-based int32 pivots, int32 info) of a batch, as LAPACK's getrf."""
     *batch, m, n = a.shape
     k = min(m, n)
-    lu = a.reshape(-1, m, n).copy()
+    lu = a.reshape(_count(batch), m, n).copy()
     rows = xp.arange(lu.shape[0])
     pivots = xp.empty((lu.shape[0], k), dtype=xp.int32)
     info = xp.zeros(lu.shape[0], dtype=xp.int32)
@@ -130,7 +137,7 @@ def lu_arrays(xp: Any, a: Array) -> tuple[Array, Array, Array]:
 def permutation_arrays(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
     """The matrices P (*, m, m) with A = P L U, from LAPACK's sequential row swaps."""
     batch = pivots.shape[:-1]
-    piv = pivots.reshape(-1, pivots.shape[-1]).astype(xp.int64) - 1
+    piv = pivots.reshape(_count(batch), pivots.shape[-1]).astype(xp.int64) - 1
     rows = xp.arange(piv.shape[0])
     perm = xp.broadcast_to(xp.arange(m), (piv.shape[0], m)).copy()
     for j in range(piv.shape[1]):

@@ -188,6 +188,8 @@ def test_lstsq_errors():
     a = ember.tensor(rand(5, 3))
     with pytest.raises(RuntimeError, match=r"input\.size\(-2\) should match other\.size\(-2\)"):
         elinalg.lstsq(a, ember.tensor(rand(4, 2)))
+    with pytest.raises(RuntimeError, match=r"input\.dim\(\) must be greater or equal"):
+        elinalg.lstsq(a, ember.tensor(rand(2, 5, 2, 2)))
     with pytest.raises(RuntimeError, match="parameter `driver` should be one of"):
         elinalg.lstsq(a, ember.tensor(rand(5, 2)), driver="foo")
     with pytest.raises(RuntimeError, match="Expected input and other to have the same dtype"):
@@ -326,3 +328,27 @@ def test_householder_product_errors():
     for x, t, message in cases:
         with pytest.raises(RuntimeError, match=message):
             elinalg.householder_product(x, t)
+
+
+def test_empty_inputs():
+    cases = [
+        lambda m, x: m.linalg.matrix_power(x[:0], 2),
+        lambda m, x: tuple(m.linalg.lu_factor(x[:0])),
+        lambda m, x: tuple(m.linalg.lu_factor(x[0, :, :0])),
+        lambda m, x: m.linalg.matrix_exp(x[:0]),
+        lambda m, x: m.linalg.pinv(x[0, :, :0]),
+        lambda m, x: m.linalg.solve_triangular(x[0, :0, :0], x[0, :0, :2], upper=True),
+    ]
+    for fn in cases:
+        check_op(fn, (2, 3, 3), grad=False)
+
+
+def test_tensor_tolerances():
+    a = rand(2, 3, 2, seed=33)
+    atol = np.array([0.1, 5.0], "float32")
+    e = elinalg.matrix_rank(ember.tensor(a), atol=ember.tensor(atol))
+    assert_same(e, torch.linalg.matrix_rank(torch.tensor(a), atol=torch.tensor(atol)))
+    rtol = np.array(0.01, "float32")
+    e = elinalg.pinv(ember.tensor(a), atol=ember.tensor(atol), rtol=ember.tensor(rtol))
+    t = torch.linalg.pinv(torch.tensor(a), atol=torch.tensor(atol), rtol=torch.tensor(rtol))
+    assert_same(e, t, rtol=1e-3, atol=1e-4)
