@@ -99,6 +99,10 @@ class Polygamma(Function):
         return grad * Polygamma.apply(x, ctx.n + 1), None
 
 
+class Digamma(Polygamma):
+    """polygamma(0, x) under its own name (the graph shows DigammaBackward0, as PyTorch's)."""
+
+
 def lgamma(input: Tensor) -> Tensor:
     """Return the log of the absolute value of the gamma function. Mirrors ``torch.lgamma``."""
     return Lgamma.apply(to_float(input))
@@ -109,15 +113,16 @@ def digamma(input: Tensor) -> Tensor:
 
     digamma(0) is -inf and digamma(-0.0) is inf, as PyTorch's; negative integers give NaN.
     """
-    return Polygamma.apply(to_float(input), 0)
+    return Digamma.apply(to_float(input), 0)
 
 
 def polygamma(n: int, input: Tensor) -> Tensor:
     """Return the n-th derivative of the digamma function. Mirrors ``torch.polygamma``."""
-    if isinstance(n, bool) or not isinstance(n, int):
+    if isinstance(n, bool) or not hasattr(n, "__index__"):
         raise TypeError(
             f"polygamma(): argument 'n' (position 1) must be int, not {type(n).__name__}"
         )
+    n = n.__index__()
     if n < 0:
         raise RuntimeError("polygamma(n, x) does not support negative n.")
     return Polygamma.apply(to_float(input), n)

@@ -129,6 +129,14 @@ def test_polygamma_errors():
         G.polygamma(1.5, x)
     with pytest.raises(TypeError, match="must be int"):
         torch.polygamma(1.5, torch.tensor([1.0]))
+    # NumPy integers are ints, as for torch
+    assert_same(G.polygamma(np.int64(2), x), torch.polygamma(np.int64(2), torch.tensor([1.0, 2.0])))
+
+
+def test_grad_fn_names():
+    x = ember.tensor([1.5], requires_grad=True)
+    assert G.digamma(x).grad_fn.name() == "DigammaBackward0"
+    assert G.lgamma(x).grad_fn.name() == "LgammaBackward0"
 
 
 def test_mvlgamma_errors_and_small_inputs():
@@ -204,6 +212,8 @@ def test_igamma_errors_and_dtypes(name):
         TypeError, match=rf"{name}\(\): argument 'other' \(position 2\) must be Tensor"
     ):
         fn(ember.tensor([1.0]), 2.0)
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' \(position 1\) must be"):
+        fn(2.0, ember.tensor([1.0]))
     with pytest.raises(NotImplementedError, match=f"\"{name}_cpu\" not implemented for 'Long'"):
         fn(ember.tensor([1, 2]), ember.tensor([1, 2]))
     with pytest.raises(NotImplementedError, match=f"\"{name}_cpu\" not implemented for 'Long'"):
