@@ -552,3 +552,14 @@ def test_inplace_matmul_family_gradcheck():
     check_gradcheck(lambda m, x, a, v: (x * 1.0).addmv_(a, v), (2,), (2, 3), (3,))
     check_gradcheck(lambda m, x, a, b: (x * 1.0).addbmm_(a, b), (2, 3), (2, 2, 4), (2, 4, 3))
     check_gradcheck(lambda m, x, a, b: (x * 1.0).baddbmm_(a, b), (2, 2, 3), (2, 2, 4), (2, 4, 3))
+
+
+def test_view_of_leaf_and_float_bitwise_errors():
+    for m in (ember, torch):
+        leaf = m.ones(2, 3, requires_grad=True)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            leaf[0].unsqueeze_(0)
+        with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+            leaf[0].acos_()
+        with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+            m.ones(3).bitwise_and_(1)
