@@ -39,6 +39,13 @@ __all__ = [
 ]
 
 
+def fmt(value: Any) -> str:
+    """Format a bound or value as torch's f-strings do: 0-d tensors as their Python number."""
+    if isinstance(value, Tensor) and value.ndim == 0:
+        return str(value.item())
+    return str(value)
+
+
 class Constraint:
     """A region over which a variable is valid. Mirrors ``constraints.Constraint``."""
 
@@ -157,7 +164,7 @@ class _IntegerInterval(Constraint):
 
     def __repr__(self) -> str:
         name = self.__class__.__name__[1:]
-        return f"{name}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        return f"{name}(lower_bound={fmt(self.lower_bound)}, upper_bound={fmt(self.upper_bound)})"
 
 
 class _IntegerGreaterThan(Constraint):
@@ -170,7 +177,7 @@ class _IntegerGreaterThan(Constraint):
         return (value % 1 == 0) & (value >= self.lower_bound)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+        return f"{self.__class__.__name__[1:]}(lower_bound={fmt(self.lower_bound)})"
 
 
 class _Real(Constraint):
@@ -186,7 +193,7 @@ class _GreaterThan(Constraint):
         return self.lower_bound < value
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__[1:]}(lower_bound={self.lower_bound})"
+        return f"{self.__class__.__name__[1:]}(lower_bound={fmt(self.lower_bound)})"
 
 
 class _GreaterThanEq(_GreaterThan):
@@ -202,7 +209,7 @@ class _LessThan(Constraint):
         return value < self.upper_bound
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__[1:]}(upper_bound={self.upper_bound})"
+        return f"{self.__class__.__name__[1:]}(upper_bound={fmt(self.upper_bound)})"
 
 
 class _Interval(Constraint):
@@ -215,7 +222,7 @@ class _Interval(Constraint):
 
     def __repr__(self) -> str:
         name = self.__class__.__name__[1:]
-        return f"{name}(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
+        return f"{name}(lower_bound={fmt(self.lower_bound)}, upper_bound={fmt(self.upper_bound)})"
 
 
 class _HalfOpenInterval(_Interval):

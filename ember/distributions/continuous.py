@@ -28,17 +28,18 @@ def _batch_shape(values: tuple, tensor: Tensor) -> Size:
 class Uniform(Distribution):
     """The uniform distribution on [low, high). Mirrors ``torch.distributions.Uniform``."""
 
-    arg_constraints: ClassVar[dict] = {
-        "low": constraints.dependent(is_discrete=False, event_dim=0),
-        "high": constraints.dependent(is_discrete=False, event_dim=0),
-    }
     has_rsample = True
+
+    @property
+    def arg_constraints(self) -> dict[str, constraints.Constraint]:  # type: ignore[override]
+        return {
+            "low": constraints.less_than(self.high),
+            "high": constraints.greater_than(self.low),
+        }
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
         self.low, self.high = broadcast_all(low, high)
         super().__init__(_batch_shape((low, high), self.low), validate_args=validate_args)
-        if self._validate_args and not bool((self.low < self.high).all()):
-            raise ValueError("Uniform is not defined when low>= high")
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Uniform:
         """Return a copy with batch dims expanded. Mirrors ``Uniform.expand``."""

@@ -61,7 +61,7 @@ class Distribution:
                         f"({type(value).__name__} of shape {tuple(value.shape)}) "
                         f"of distribution {self!r} "
                         f"to satisfy the constraint {constraint!r}, "
-                        f"but found invalid values:\n{value}"
+                        f"but found invalid values:\n{constraints.fmt(value)}"
                     )
 
     def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
@@ -178,7 +178,7 @@ class Distribution:
                 f"({type(value).__name__} of shape {tuple(value.shape)}) "
                 f"to be within the support ({support!r}) "
                 f"of the distribution {self!r}, "
-                f"but found invalid values:\n{value}"
+                f"but found invalid values:\n{constraints.fmt(value)}"
             )
 
     def _get_checked_instance(self, cls: type, _instance: Any = None) -> Any:

@@ -7,6 +7,7 @@ from functools import update_wrapper
 from typing import Any
 
 from ember import ops
+from ember.autograd.grad_mode import enable_grad
 from ember.backend.dtypes import finfo, get_default_dtype
 from ember.tensor import Tensor
 
@@ -90,7 +91,8 @@ class lazy_property:
     def __get__(self, instance: Any, obj_type: Any = None) -> Any:
         if instance is None:
             return self
-        value = self.wrapped(instance)
+        with enable_grad():
+            value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
 

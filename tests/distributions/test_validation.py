@@ -40,7 +40,12 @@ def test_parameter_constraint_error_matches_torch():
         D.Categorical(probs=ember.tensor([-1.0, 2.0]))
     with pytest.raises(ValueError, match="to be positive but found invalid values"):
         D.Geometric(ember.tensor([0.0, 0.5]))
-    with pytest.raises(ValueError, match="Uniform is not defined when low>= high"):
+    match = (
+        r"Expected parameter low \(Tensor of shape \(\)\) of distribution Uniform\(low: 1.0, "
+        r"high: 0.0\) to satisfy the constraint LessThan\(upper_bound=0.0\), but found invalid "
+        r"values:\n1.0"
+    )
+    with pytest.raises(ValueError, match=match):
         D.Uniform(1.0, 0.0)
     with pytest.raises(ValueError, match=r"constraint PositiveDefinite\(\)"):
         D.MultivariateNormal(ember.zeros(2), ember.tensor([[1.0, 2.0], [2.0, 1.0]]))
@@ -172,10 +177,16 @@ def test_constraint_check_and_repr(pair):
 
 def test_dependent_constraint():
     assert constraints.is_dependent(constraints.dependent)
-    assert constraints.is_dependent(D.Uniform(0.0, 1.0).arg_constraints["low"])
+    assert constraints.is_dependent(D.Binomial.support)
+    assert TC.is_dependent(torch.distributions.Binomial.support)
+    assert not constraints.is_dependent(constraints.real)
     with pytest.raises(ValueError, match="Cannot determine validity of dependent constraint"):
         constraints.dependent.check(ember.zeros(1))
-    assert repr(D.Uniform(0.0, 2.0).support).startswith("Interval(lower_bound=")
+    for low, high in [(0.0, 2.0), ([0.0, 1.0], [2.0, 3.0])]:
+        e = D.Uniform(ember.tensor(low), ember.tensor(high))
+        t = torch.distributions.Uniform(torch.tensor(low), torch.tensor(high))
+        assert repr(e.support) == repr(t.support)
+        assert repr(e.arg_constraints) == repr(t.arg_constraints)
 
 
 def test_utils_match_torch():
