@@ -528,8 +528,7 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     """Return the condition number of A in norm p. Mirrors ``torch.linalg.cond``.
 
     p in (None, 2, -2) uses the singular values (any shape); 'fro', 'nuc', inf, -inf, 1, -1
-    need square A. Differences from PyTorch: a singular A with those p raises ``LinAlgError``
-    instead of giving inf.
+    need square A (inf for a singular one, as PyTorch).
     """
     if p is not None and p not in (2, -2) and p not in _COND_NORMS:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")

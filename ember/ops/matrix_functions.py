@@ -14,6 +14,7 @@ from typing import Any
 from ember.autograd.function import Context, Function
 from ember.backend import Array, array_module
 from ember.backend.dtypes import SCALAR_NAMES
+from ember.ops.combine import where
 from ember.ops.common import return_type
 from ember.ops.decomposition import SVD, Inv, _col, _mm, _mT, check_matrix
 from ember.ops.elementwise import add, div, mul, sub
@@ -23,6 +24,7 @@ from ember.ops.linalg import Zeroed, _check_expand, _scale_add, matmul, outer
 from ember.ops.norms import matrix_norm
 from ember.ops.reduction import sum as reduce_sum
 from ember.ops.shape import reshape
+from ember.ops.solvers import lu_arrays
 from ember.tensor import Tensor
 
 __all__ = ["addr", "chain_matmul", "matrix_exp", "matrix_power", "orgqr", "pinverse"]
@@ -259,6 +261,12 @@ def cond_tensor(A: Tensor, p: Any) -> Tensor:
         s = SVD.apply(A, False)[1]
         first, last = getitem(s, (..., 0)), getitem(s, (..., -1))
         return div(last, first) if p == -2 else div(first, last)
+    xp = array_module(A.data)
+    singular = lu_arrays(xp, A.data)[2] != 0  # (*,): exactly singular -> inf, as PyTorch
+    if singular.any():
+        eye = xp.eye(A.data.shape[-1], dtype=A.data.dtype)
+        safe = Tensor(xp.where(singular[..., None, None], eye, A.data))
+        return where(Tensor(singular), math.inf, cond_tensor(safe, p))
     inverse = Inv.apply(A, "linalg.cond")
     return mul(matrix_norm(A, p), matrix_norm(inverse, p))
 

@@ -210,6 +210,13 @@ def test_cond(p):
         check_gradcheck(lambda m, a: m.linalg.cond(a, p), inputs=[well_conditioned(3, 3)])
 
 
+def test_cond_singular_is_inf():
+    a = np.stack([well_conditioned(3, 3), np.array([[1, 2, 3], [0, 0, 0], [1, 1, 1]])])
+    a = a.astype("float32")
+    for p in ["fro", "nuc", math.inf, 1]:
+        assert_same(elinalg.cond(ember.tensor(a), p), torch.linalg.cond(torch.tensor(a), p))
+
+
 def test_cond_rectangular_gradcheck_and_errors():
     check_op(lambda m, a: m.linalg.cond(a), inputs=[rand(4, 2, seed=21)], rtol=1e-3)
     check_gradcheck(lambda m, a: m.linalg.cond(a), inputs=[rand(3, 2, seed=22)])
