@@ -50,7 +50,7 @@ class Distribution:
                 if constraints.is_dependent(constraint):
                     continue
                 if param not in self.__dict__ and isinstance(
-                    getattr(type(self), param), lazy_property
+                    getattr(type(self), param, None), lazy_property
                 ):
                     continue  # skip checking lazily-constructed args
                 value = getattr(self, param)
