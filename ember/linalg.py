@@ -48,6 +48,7 @@ from ember.ops.shape import reshape, transpose
 from ember.ops.solvers import (
     LU,
     check_lu_dtype,
+    check_lu_input,
     check_pivots,
     check_solve_shapes,
     lu_arrays,
@@ -270,6 +271,11 @@ def norm(
 
 
 # -- triangular and LU solves --------------------------------------------------------------------
+def _check_float_double(A: Tensor) -> None:
+    if A.data.dtype.kind != "f" or A.data.dtype.itemsize == 2:
+        raise RuntimeError("This function doesn't handle types other than float and double")
+
+
 def solve_triangular(
     A: Tensor, B: Tensor, *, upper: bool, left: bool = True, unitriangular: bool = False
 ) -> Tensor:
@@ -278,6 +284,10 @@ def solve_triangular(
     Reads only the ``upper`` (or lower) triangle of A; ``unitriangular`` takes its diagonal as
     ones. Batch dims broadcast; a singular A gives inf/nan, as PyTorch.
     """
+    if A.data.dtype.kind != "f" or A.data.dtype.itemsize == 2:
+        raise NotImplementedError(
+            f"\"triangular_solve_cpu\" not implemented for '{SCALAR_NAMES[A.data.dtype.name]}'"
+        )
     check_matrix(A, "linalg.solve_triangular")
     check_solve_shapes(A, B, "linalg.solve_triangular", left)
     if B.data.dtype != A.data.dtype:  # PyTorch's result takes A's dtype
@@ -290,8 +300,8 @@ def _check_pivot(pivot: bool) -> None:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
 
 
-def _lu_factor(A: Tensor, op: str) -> tuple[Tensor, Tensor, Tensor]:
-    check_matrix(A, op, square=False)
+def _lu_factor(A: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    check_lu_input(A, "torch.lu_factor")
     _, low, up, pivots, info = LU.apply(A)
     return pack_lu(low, up), pivots, info
 
@@ -319,7 +329,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     zero on U's diagonal, else 0. Differences from PyTorch: only pivot=True, as on its CPU.
     """
     _check_pivot(pivot)
-    lu_packed, pivots, info = _lu_factor(A, "torch.linalg.lu_factor_ex")
+    lu_packed, pivots, info = _lu_factor(A)
     if check_errors and info.data.any():
         raise _zero_pivot(info, "torch.linalg.lu_factor_ex")
     return return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))(lu_packed, pivots, info)
@@ -331,7 +341,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:
     Raises ``LinAlgError`` when U has a zero on its diagonal, as PyTorch.
     """
     _check_pivot(pivot)
-    lu_packed, pivots, info = _lu_factor(A, "torch.linalg.lu_factor")
+    lu_packed, pivots, info = _lu_factor(A)
     if info.data.any():
         raise _zero_pivot(info, "torch.linalg.lu_factor")
     return return_type("linalg_lu_factor", ("LU", "pivots"))(lu_packed, pivots)
@@ -343,7 +353,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> Any:
     Shapes: A (*, m, n) -> P (*, m, m), L (*, m, k), U (*, k, n), k = min(m, n).
     """
     _check_pivot(pivot)
-    check_matrix(A, "linalg.lu", square=False)
+    check_lu_input(A, "linalg.lu")
     perm, low, up, _, _ = LU.apply(A)
     return return_type("linalg_lu", ("P", "L", "U"))(perm, low, up)
 
@@ -384,7 +394,7 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:
     Differences from PyTorch: a singular matrix's inverse is all nan (PyTorch gives LAPACK's
     partial results), and a batch holding one is not differentiable.
     """
-    check_matrix(A, "linalg.inv_ex")
+    check_matrix(A, "linalg.inv")
     info = Tensor(lu_arrays(array_module(A.data), A.data)[2])
     result = return_type("linalg_inv_ex", ("inverse", "info"))
     if not info.data.any():
@@ -406,7 +416,7 @@ def solve_ex(A: Tensor, B: Tensor, *, left: bool = True, check_errors: bool = Fa
     Differences from PyTorch: the solution for a singular A is all nan, and a batch holding one
     is not differentiable.
     """
-    check_matrix(A, "linalg.solve_ex")
+    check_matrix(A, "linalg.solve")
     info = Tensor(lu_arrays(array_module(A.data), A.data)[2])
     result = return_type("linalg_solve_ex", ("result", "info"))
     if not info.data.any():
@@ -432,7 +442,7 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
     Differences from PyTorch: a failed matrix's factor is all zeros (PyTorch gives LAPACK's
     partial factor).
     """
-    check_matrix(A, "linalg.cholesky_ex")
+    check_matrix(A, "linalg.cholesky")
     xp = array_module(A.data)
     result = return_type("linalg_cholesky_ex", ("L", "info"))
     try:
@@ -487,6 +497,7 @@ def matrix_rank(
         raise RuntimeError(
             "torch.linalg.matrix_rank: The input tensor input must have at least 2 dimensions."
         )
+    _check_float_double(A)
     check_matrix(A, "linalg.matrix_rank", square=hermitian)
     return matrix_rank_tensor(A, atol, rtol, hermitian)
 
@@ -506,6 +517,7 @@ def lstsq(A: Tensor, B: Tensor, rcond: float | None = None, *, driver: str | Non
         )
     if A.data.ndim < 2:
         raise RuntimeError("torch.linalg.lstsq: input must have at least 2 dimensions.")
+    _check_float_double(A)
     check_matrix(A, "torch.linalg.lstsq", square=False)
     if B.data.ndim < 1 or A.data.dtype != B.data.dtype:
         raise RuntimeError(
@@ -535,6 +547,8 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     if A.data.ndim < 2:
         raise RuntimeError("linalg.cond: The input tensor must have at least 2 dimensions.")
     square = p is not None and p not in (2, -2)
+    if A.data.dtype.kind != "f" or A.data.dtype.itemsize == 2:
+        check_matrix(A, "linalg.inv" if square else "linalg.svd", square=False)
     check_matrix(A, f"linalg.cond(ord={p})" if square else "linalg.cond", square=square)
     return cond_tensor(A, p)
 

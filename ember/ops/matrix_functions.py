@@ -329,7 +329,10 @@ def _check_householder(A: Tensor, tau: Tensor) -> None:
             f"{op}: tau dtype {SCALAR_NAMES[t.dtype.name]} does not match input dtype "
             f"{SCALAR_NAMES[a.dtype.name]}"
         )
-    check_matrix(A, op, square=False)
+    if a.dtype.kind != "f" or a.dtype.itemsize == 2:
+        raise NotImplementedError(
+            f"\"orgqr_cpu\" not implemented for '{SCALAR_NAMES[a.dtype.name]}'"
+        )
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:

@@ -239,6 +239,17 @@ def _eye_mk(m: int, k: int, like: Tensor) -> Tensor:
     return Tensor(array_module(like.data).eye(m, k, dtype=like.data.dtype))
 
 
+def check_lu_input(A: Tensor, op: str) -> None:
+    """PyTorch's checks on the input of an LU factorization: >= 2 dims, float32/float64."""
+    x = A.data
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(x.shape)} instead"
+        )
+    if x.dtype.kind != "f" or x.dtype.itemsize == 2:
+        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{SCALAR_NAMES[x.dtype.name]}'")
+
+
 def check_pivots(lu: Tensor, pivots: Tensor, op: str) -> None:
     """PyTorch's checks on LU pivots: int32, shape (*, min(m, n))."""
     if pivots.data.dtype.name != "int32":
@@ -329,12 +340,10 @@ class CholeskySolve(Function):
         return grad_b, grad_f, None
 
 
-def _check_float(t: Tensor, op: str) -> None:
+def _check_float(t: Tensor, kernel: str) -> None:
     if t.data.dtype.kind != "f" or t.data.dtype.itemsize == 2:
-        raise RuntimeError(
-            f"{op}: Expected a floating point tensor of float or double type. Got "
-            f"{SCALAR_NAMES[t.data.dtype.name]}"
-        )
+        name = SCALAR_NAMES[t.data.dtype.name]
+        raise NotImplementedError(f"\"{kernel}\" not implemented for '{name}'")
 
 
 def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor:
@@ -351,7 +360,7 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor
                 else f"u should have at least 2 dimensions, but has {t.data.ndim} dimensions "
                 "instead"
             )
-    _check_float(input, "cholesky_solve")
+    _check_float(input, "cholesky_solve_cpu")
     if input.data.dtype != input2.data.dtype:
         raise RuntimeError(
             "Expected b and A to have the same dtype, but found b of type "
@@ -370,6 +379,7 @@ def cholesky_solve(input: Tensor, input2: Tensor, upper: bool = False) -> Tensor
 
 def cholesky_inverse(input: Tensor, upper: bool = False) -> Tensor:
     """Return A^{-1} given the Cholesky factor of A. Mirrors ``torch.cholesky_inverse``."""
+    _check_float(input, "cholesky_inverse_out_cpu")
     check_matrix(input, "cholesky_inverse")
     eye = Tensor(array_module(input.data).eye(input.data.shape[-1], dtype=input.data.dtype))
     return CholeskySolve.apply(eye, input, upper)
@@ -458,7 +468,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> Any:
     """
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
-    check_matrix(A, "torch.linalg.lu_factor_ex", square=False)
+    check_lu_input(A, "torch.lu_factor")
     _, low, up, pivots, info = LU.apply(A)
     if get_infos:
         return return_type("_lu_with_info", ("LU", "pivots", "info"))(

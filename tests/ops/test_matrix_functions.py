@@ -196,6 +196,11 @@ def test_lstsq_errors():
         elinalg.lstsq(a, ember.tensor(rand(5, 2, dtype="float64")))
     with pytest.raises(RuntimeError, match="input must have at least 2 dimensions"):
         elinalg.lstsq(ember.tensor(rand(3)), ember.tensor(rand(3, 2)))
+    ints = ember.ones(3, 3, dtype=ember.int64)
+    with pytest.raises(RuntimeError, match="doesn't handle types other than float and double"):
+        elinalg.lstsq(ints, ints)
+    with pytest.raises(RuntimeError, match="doesn't handle types other than float and double"):
+        elinalg.matrix_rank(ints)
 
 
 # -- cond ----------------------------------------------------------------------------------------
@@ -226,6 +231,11 @@ def test_cond_rectangular_gradcheck_and_errors():
         elinalg.cond(ember.tensor(rand(3, 3)), 3)
     with pytest.raises(RuntimeError, match="The input tensor must have at least 2 dimensions"):
         elinalg.cond(ember.tensor(rand(3)))
+    ints = ember.ones(3, 3, dtype=ember.int64)
+    with pytest.raises(RuntimeError, match=r"linalg\.svd: Expected a floating point"):
+        elinalg.cond(ints)
+    with pytest.raises(RuntimeError, match=r"linalg\.inv: Expected a floating point"):
+        elinalg.cond(ints, "fro")
 
 
 # -- vander, diagonal, tensorinv, tensorsolve, eig ------------------------------------------------
@@ -335,6 +345,9 @@ def test_householder_product_errors():
     for x, t, message in cases:
         with pytest.raises(RuntimeError, match=message):
             elinalg.householder_product(x, t)
+    ints = ember.ones(3, 3, dtype=ember.int64)
+    with pytest.raises(NotImplementedError, match="orgqr_cpu"):
+        elinalg.householder_product(ints, ember.ones(2, dtype=ember.int64))
 
 
 def test_empty_inputs():

@@ -129,6 +129,8 @@ def test_solve_triangular_errors():
     with pytest.raises(RuntimeError, match="Expected b and A to have the same dtype"):
         solvers.triangular_solve(ember.tensor(rand(3, 2, dtype="float64")), a)
     with pytest.raises(NotImplementedError, match="triangular_solve_cpu"):
+        elinalg.solve_triangular(ember.eye(3, dtype=ember.int64), ember.ones(3, 2), upper=True)
+    with pytest.raises(NotImplementedError, match="triangular_solve_cpu"):
         solvers.triangular_solve(
             ember.ones(3, 2, dtype=ember.int64), ember.eye(3, dtype=ember.int64)
         )
@@ -195,10 +197,13 @@ def test_lu_errors():
     for fn in (elinalg.lu, elinalg.lu_factor, elinalg.lu_factor_ex):
         with pytest.raises(RuntimeError, match="LU without pivoting is not implemented"):
             fn(a, pivot=False)
-    with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+    with pytest.raises(RuntimeError, match=r"linalg\.lu: Expected tensor with 2 or more dim"):
         elinalg.lu(ember.tensor(rand(3)))
-    with pytest.raises(RuntimeError, match="Expected a floating point"):
-        elinalg.lu_factor(ember.ones(2, 2, dtype=ember.int64))
+    for fn in (elinalg.lu_factor, elinalg.lu_factor_ex, solvers.lu):
+        with pytest.raises(RuntimeError, match=r"torch\.lu_factor: Expected tensor with 2 or more"):
+            fn(ember.tensor(rand(3)))
+        with pytest.raises(NotImplementedError, match="\"lu_cpu\" not implemented for 'Long'"):
+            fn(ember.ones(2, 2, dtype=ember.int64))
 
 
 @pytest.mark.parametrize("left", [True, False])
@@ -328,6 +333,11 @@ def test_cholesky_solve_errors():
         solvers.cholesky_solve(ember.tensor(rand(4, 2, dtype="float64")), f)
     with pytest.raises(RuntimeError, match="A must be batches of square matrices"):
         solvers.cholesky_inverse(ember.tensor(rand(2, 3)))
+    ints = ember.ones(3, 3, dtype=ember.int64)
+    with pytest.raises(NotImplementedError, match="cholesky_solve_cpu"):
+        solvers.cholesky_solve(ints, ints)
+    with pytest.raises(NotImplementedError, match="cholesky_inverse_out_cpu"):
+        solvers.cholesky_inverse(ints)
 
 
 # -- the _ex variants ----------------------------------------------------------------------------
@@ -368,3 +378,13 @@ def test_cholesky_ex(upper):
     assert_same(e.L[0], t.L[0])
     with pytest.raises(ember.linalg.LinAlgError, match=r"cholesky_ex: \(Batch element 1\)"):
         elinalg.cholesky_ex(ember.tensor(batch), check_errors=True)
+
+
+def test_ex_errors():
+    ints = ember.ones(3, 3, dtype=ember.int64)
+    with pytest.raises(RuntimeError, match=r"linalg\.inv: Expected a floating point"):
+        elinalg.inv_ex(ints)
+    with pytest.raises(RuntimeError, match=r"linalg\.cholesky: Expected a floating point"):
+        elinalg.cholesky_ex(ints)
+    with pytest.raises(RuntimeError, match=r"linalg\.solve: The input tensor A must have at least"):
+        elinalg.solve_ex(ember.tensor(rand(3)), ember.tensor(rand(3)))
