@@ -336,11 +336,11 @@ def _check_householder(A: Tensor, tau: Tensor) -> None:
 
 
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:
-    """Return the first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T.
+    """Return the product of Householder reflectors. Mirrors ``torch.linalg.householder_product``.
 
-    Mirrors ``torch.linalg.householder_product``. v_i is column i of A below the diagonal,
-    with a 1 on it (LAPACK's orgqr layout). Shapes: A (*, m, n), tau (*, k), k <= n <= m.
-    Differentiable in A and tau by composition (k rank-one updates).
+    The first n columns of H_1 ... H_k, H_i = I - tau_i v_i v_i^T, v_i being column i of A
+    below the diagonal with a 1 on it (LAPACK's orgqr layout). Shapes: A (*, m, n), tau (*, k),
+    k <= n <= m. Differentiable in A and tau by composition (k rank-one updates).
     """
     _check_householder(A, tau)
     xp = array_module(A.data)
