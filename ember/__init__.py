@@ -7,7 +7,21 @@ library, dtypes, devices, seeding and grad modes.
 # Tensor first: its late import of ember.ops pulls in autograd.function in a working order.
 from ember.tensor import Size, Tensor  # isort: skip
 
-from ember import autograd, datasets, io, linalg, models, nn, optim, train, transforms, utils
+from ember import (
+    autograd,
+    datasets,
+    distributions,
+    func,
+    io,
+    linalg,
+    models,
+    nn,
+    optim,
+    special,
+    train,
+    transforms,
+    utils,
+)
 from ember.autograd.grad_mode import (
     enable_grad,
     inference_mode,

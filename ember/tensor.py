@@ -732,7 +732,7 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec: str) -> str:
-        if self.data.ndim == 0 and spec:
+        if self.data.ndim == 0:  # as PyTorch: a 0-d tensor formats as its number
             return format(self.item(), spec)
         return repr(self) if not spec else format(repr(self), spec)
 
@@ -863,7 +863,7 @@ class Tensor:
         return _ops.neg(self)
 
     def __pos__(self) -> Tensor:
-        return self
+        return _ops.positive(self)
 
     def __abs__(self) -> Tensor:
         return _ops.abs(self)
@@ -1755,256 +1755,401 @@ class Tensor:
     def index_put(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.index_put(self, *args, **kwargs)
 
-    # -- In place and views (ops/tensor_extras.py; _extras until ember.ops re-exports it) ------
+    # -- In place and views (ops/tensor_extras.py) -------------------------------------------------
     def acos_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.acos_(self, *args, **kwargs)
+        return _ops.acos_(self, *args, **kwargs)
 
     def acosh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.acosh_(self, *args, **kwargs)
+        return _ops.acosh_(self, *args, **kwargs)
 
     def arccos_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.arccos_(self, *args, **kwargs)
+        return _ops.arccos_(self, *args, **kwargs)
 
     def arccosh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.arccosh_(self, *args, **kwargs)
+        return _ops.arccosh_(self, *args, **kwargs)
 
     def asin_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.asin_(self, *args, **kwargs)
+        return _ops.asin_(self, *args, **kwargs)
 
     def arcsin_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.arcsin_(self, *args, **kwargs)
+        return _ops.arcsin_(self, *args, **kwargs)
 
     def asinh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.asinh_(self, *args, **kwargs)
+        return _ops.asinh_(self, *args, **kwargs)
 
     def arcsinh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.arcsinh_(self, *args, **kwargs)
+        return _ops.arcsinh_(self, *args, **kwargs)
 
     def atan_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.atan_(self, *args, **kwargs)
+        return _ops.atan_(self, *args, **kwargs)
 
     def arctan_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.arctan_(self, *args, **kwargs)
+        return _ops.arctan_(self, *args, **kwargs)
 
     def atanh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.atanh_(self, *args, **kwargs)
+        return _ops.atanh_(self, *args, **kwargs)
 
     def arctanh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.arctanh_(self, *args, **kwargs)
+        return _ops.arctanh_(self, *args, **kwargs)
 
     def atan2_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.atan2_(self, *args, **kwargs)
+        return _ops.atan2_(self, *args, **kwargs)
 
     def arctan2_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.arctan2_(self, *args, **kwargs)
+        return _ops.arctan2_(self, *args, **kwargs)
 
     def cosh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.cosh_(self, *args, **kwargs)
+        return _ops.cosh_(self, *args, **kwargs)
 
     def sinh_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.sinh_(self, *args, **kwargs)
+        return _ops.sinh_(self, *args, **kwargs)
 
     def tan_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.tan_(self, *args, **kwargs)
+        return _ops.tan_(self, *args, **kwargs)
 
     def hypot_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.hypot_(self, *args, **kwargs)
+        return _ops.hypot_(self, *args, **kwargs)
 
     def erf_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.erf_(self, *args, **kwargs)
+        return _ops.erf_(self, *args, **kwargs)
 
     def erfc_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.erfc_(self, *args, **kwargs)
+        return _ops.erfc_(self, *args, **kwargs)
 
     def erfinv_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.erfinv_(self, *args, **kwargs)
+        return _ops.erfinv_(self, *args, **kwargs)
 
     def exp2_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.exp2_(self, *args, **kwargs)
+        return _ops.exp2_(self, *args, **kwargs)
 
     def expm1_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.expm1_(self, *args, **kwargs)
+        return _ops.expm1_(self, *args, **kwargs)
 
     def log10_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.log10_(self, *args, **kwargs)
+        return _ops.log10_(self, *args, **kwargs)
 
     def log1p_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.log1p_(self, *args, **kwargs)
+        return _ops.log1p_(self, *args, **kwargs)
 
     def log2_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.log2_(self, *args, **kwargs)
+        return _ops.log2_(self, *args, **kwargs)
 
     def logit_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.logit_(self, *args, **kwargs)
+        return _ops.logit_(self, *args, **kwargs)
 
     def fix_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.fix_(self, *args, **kwargs)
+        return _ops.fix_(self, *args, **kwargs)
 
     def sgn_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.sgn_(self, *args, **kwargs)
+        return _ops.sgn_(self, *args, **kwargs)
 
     def absolute_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.absolute_(self, *args, **kwargs)
+        return _ops.absolute_(self, *args, **kwargs)
 
     def negative_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.negative_(self, *args, **kwargs)
+        return _ops.negative_(self, *args, **kwargs)
 
     def float_power_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.float_power_(self, *args, **kwargs)
+        return _ops.float_power_(self, *args, **kwargs)
 
     def floor_divide_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.floor_divide_(self, *args, **kwargs)
+        return _ops.floor_divide_(self, *args, **kwargs)
 
     def true_divide_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.true_divide_(self, *args, **kwargs)
+        return _ops.true_divide_(self, *args, **kwargs)
 
     def divide_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.divide_(self, *args, **kwargs)
+        return _ops.divide_(self, *args, **kwargs)
 
     def multiply_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.multiply_(self, *args, **kwargs)
+        return _ops.multiply_(self, *args, **kwargs)
 
     def subtract_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.subtract_(self, *args, **kwargs)
+        return _ops.subtract_(self, *args, **kwargs)
 
     def cumsum_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.cumsum_(self, *args, **kwargs)
+        return _ops.cumsum_(self, *args, **kwargs)
 
     def cumprod_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.cumprod_(self, *args, **kwargs)
+        return _ops.cumprod_(self, *args, **kwargs)
 
     def addmm_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.addmm_(self, *args, **kwargs)
+        return _ops.addmm_(self, *args, **kwargs)
 
     def addmv_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.addmv_(self, *args, **kwargs)
+        return _ops.addmv_(self, *args, **kwargs)
 
     def addbmm_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.addbmm_(self, *args, **kwargs)
+        return _ops.addbmm_(self, *args, **kwargs)
 
     def baddbmm_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.baddbmm_(self, *args, **kwargs)
+        return _ops.baddbmm_(self, *args, **kwargs)
 
     def eq_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.eq_(self, *args, **kwargs)
+        return _ops.eq_(self, *args, **kwargs)
 
     def ne_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.ne_(self, *args, **kwargs)
+        return _ops.ne_(self, *args, **kwargs)
 
     def not_equal_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.not_equal_(self, *args, **kwargs)
+        return _ops.not_equal_(self, *args, **kwargs)
 
     def lt_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.lt_(self, *args, **kwargs)
+        return _ops.lt_(self, *args, **kwargs)
 
     def less_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.less_(self, *args, **kwargs)
+        return _ops.less_(self, *args, **kwargs)
 
     def le_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.le_(self, *args, **kwargs)
+        return _ops.le_(self, *args, **kwargs)
 
     def less_equal_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.less_equal_(self, *args, **kwargs)
+        return _ops.less_equal_(self, *args, **kwargs)
 
     def gt_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.gt_(self, *args, **kwargs)
+        return _ops.gt_(self, *args, **kwargs)
 
     def greater_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.greater_(self, *args, **kwargs)
+        return _ops.greater_(self, *args, **kwargs)
 
     def ge_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.ge_(self, *args, **kwargs)
+        return _ops.ge_(self, *args, **kwargs)
 
     def greater_equal_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.greater_equal_(self, *args, **kwargs)
+        return _ops.greater_equal_(self, *args, **kwargs)
 
     def logical_and_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.logical_and_(self, *args, **kwargs)
+        return _ops.logical_and_(self, *args, **kwargs)
 
     def logical_or_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.logical_or_(self, *args, **kwargs)
+        return _ops.logical_or_(self, *args, **kwargs)
 
     def logical_xor_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.logical_xor_(self, *args, **kwargs)
+        return _ops.logical_xor_(self, *args, **kwargs)
 
     def logical_not_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.logical_not_(self, *args, **kwargs)
+        return _ops.logical_not_(self, *args, **kwargs)
 
     def bitwise_and_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.bitwise_and_(self, *args, **kwargs)
+        return _ops.bitwise_and_(self, *args, **kwargs)
 
     def bitwise_or_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.bitwise_or_(self, *args, **kwargs)
+        return _ops.bitwise_or_(self, *args, **kwargs)
 
     def bitwise_xor_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.bitwise_xor_(self, *args, **kwargs)
+        return _ops.bitwise_xor_(self, *args, **kwargs)
 
     def bitwise_not_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.bitwise_not_(self, *args, **kwargs)
+        return _ops.bitwise_not_(self, *args, **kwargs)
 
     def bitwise_left_shift_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.bitwise_left_shift_(self, *args, **kwargs)
+        return _ops.bitwise_left_shift_(self, *args, **kwargs)
 
     def bitwise_right_shift_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.bitwise_right_shift_(self, *args, **kwargs)
+        return _ops.bitwise_right_shift_(self, *args, **kwargs)
 
     def index_put_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.index_put_(self, *args, **kwargs)
+        return _ops.index_put_(self, *args, **kwargs)
 
     def fill_diagonal_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.fill_diagonal_(self, *args, **kwargs)
+        return _ops.fill_diagonal_(self, *args, **kwargs)
 
     def squeeze_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.squeeze_(self, *args, **kwargs)
+        return _ops.squeeze_(self, *args, **kwargs)
 
     def unsqueeze_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.unsqueeze_(self, *args, **kwargs)
+        return _ops.unsqueeze_(self, *args, **kwargs)
 
     def transpose_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.transpose_(self, *args, **kwargs)
+        return _ops.transpose_(self, *args, **kwargs)
 
     def swapaxes_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.swapaxes_(self, *args, **kwargs)
+        return _ops.swapaxes_(self, *args, **kwargs)
 
     def swapdims_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.swapdims_(self, *args, **kwargs)
+        return _ops.swapdims_(self, *args, **kwargs)
 
     def t_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.t_(self, *args, **kwargs)
+        return _ops.t_(self, *args, **kwargs)
 
     def resize_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.resize_(self, *args, **kwargs)
+        return _ops.resize_(self, *args, **kwargs)
 
     def resize_as_(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.resize_as_(self, *args, **kwargs)
+        return _ops.resize_as_(self, *args, **kwargs)
 
     def select(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.select(self, *args, **kwargs)
+        return _ops.select(self, *args, **kwargs)
 
     def adjoint(self, *args: Any, **kwargs: Any) -> Any:
-        return _extras.adjoint(self, *args, **kwargs)
+        return _ops.adjoint(self, *args, **kwargs)
 
-    # -- Aliases (ops/aliases.py; _aliases until ember.ops re-exports it) ----------------------
+    # -- Aliases (ops/aliases.py) ------------------------------------------------------------------
     def split_with_sizes(self, *args: Any, **kwargs: Any) -> Any:
-        return _aliases.split_with_sizes(self, *args, **kwargs)
+        return _ops.split_with_sizes(self, *args, **kwargs)
 
     def unsafe_chunk(self, *args: Any, **kwargs: Any) -> Any:
-        return _aliases.unsafe_chunk(self, *args, **kwargs)
+        return _ops.unsafe_chunk(self, *args, **kwargs)
 
     def unsafe_split(self, *args: Any, **kwargs: Any) -> Any:
-        return _aliases.unsafe_split(self, *args, **kwargs)
+        return _ops.unsafe_split(self, *args, **kwargs)
 
     def unsafe_split_with_sizes(self, *args: Any, **kwargs: Any) -> Any:
-        return _aliases.unsafe_split_with_sizes(self, *args, **kwargs)
+        return _ops.unsafe_split_with_sizes(self, *args, **kwargs)
 
     def narrow_copy(self, *args: Any, **kwargs: Any) -> Any:
-        return _aliases.narrow_copy(self, *args, **kwargs)
+        return _ops.narrow_copy(self, *args, **kwargs)
 
     def hardshrink(self, *args: Any, **kwargs: Any) -> Any:
-        return _aliases.hardshrink(self, *args, **kwargs)
+        return _ops.hardshrink(self, *args, **kwargs)
 
     def prelu(self, *args: Any, **kwargs: Any) -> Any:
-        return _aliases.prelu(self, *args, **kwargs)
+        return _ops.prelu(self, *args, **kwargs)
+
+    # -- Bit math, combinatorics, scatter views (ops/bitmath, combinatorics, scatter_views) ---
+    def copysign(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.copysign(self, *args, **kwargs)
+
+    def heaviside(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.heaviside(self, *args, **kwargs)
+
+    def signbit(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.signbit(self, *args, **kwargs)
+
+    def nextafter(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nextafter(self, *args, **kwargs)
+
+    def logaddexp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logaddexp(self, *args, **kwargs)
+
+    def logaddexp2(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logaddexp2(self, *args, **kwargs)
+
+    def frexp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.frexp(self, *args, **kwargs)
+
+    def ldexp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ldexp(self, *args, **kwargs)
+
+    def gcd(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.gcd(self, *args, **kwargs)
+
+    def lcm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lcm(self, *args, **kwargs)
+
+    def deg2rad(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.deg2rad(self, *args, **kwargs)
+
+    def rad2deg(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.rad2deg(self, *args, **kwargs)
+
+    def positive(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.positive(self, *args, **kwargs)
+
+    def diagflat(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.diagflat(self, *args, **kwargs)
+
+    def select_scatter(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.select_scatter(self, *args, **kwargs)
+
+    def slice_scatter(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.slice_scatter(self, *args, **kwargs)
+
+    def diagonal_scatter(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.diagonal_scatter(self, *args, **kwargs)
+
+    def index_reduce(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_reduce(self, *args, **kwargs)
+
+    def put(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.put(self, *args, **kwargs)
+
+    # -- Statistics, calculus, distances (ops/statistics.py, ops/calculus.py, ops/pairwise.py) -----
+    def cov(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cov(self, *args, **kwargs)
+
+    def corrcoef(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.corrcoef(self, *args, **kwargs)
+
+    def quantile(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.quantile(self, *args, **kwargs)
+
+    def nanquantile(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nanquantile(self, *args, **kwargs)
+
+    def histogram(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.histogram(self, *args, **kwargs)
+
+    def diff(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.diff(self, *args, **kwargs)
+
+    def logcumsumexp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.logcumsumexp(self, *args, **kwargs)
+
+    def dist(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.dist(self, *args, **kwargs)
+
+    def renorm(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.renorm(self, *args, **kwargs)
+
+    # -- Special functions (ops/gamma.py, ops/special_functions.py) --------------------------------
+    def lgamma(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lgamma(self, *args, **kwargs)
+
+    def polygamma(self, n: int) -> Any:
+        return _ops.polygamma(n, self)
+
+    def digamma(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.digamma(self, *args, **kwargs)
+
+    def mvlgamma(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mvlgamma(self, *args, **kwargs)
+
+    def igamma(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.igamma(self, *args, **kwargs)
+
+    def igammac(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.igammac(self, *args, **kwargs)
+
+    def i0(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.i0(self, *args, **kwargs)
+
+    def sinc(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sinc(self, *args, **kwargs)
+
+    def xlogy(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.xlogy(self, *args, **kwargs)
+
+    # -- Solvers and matrix functions (ops/solvers.py, ops/matrix_functions.py) --------------------
+    def pinverse(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.pinverse(self, *args, **kwargs)
+
+    def matrix_power(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.matrix_power(self, *args, **kwargs)
+
+    def matrix_exp(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.matrix_exp(self, *args, **kwargs)
+
+    def lu_solve(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lu_solve(self, *args, **kwargs)
+
+    def cholesky_solve(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cholesky_solve(self, *args, **kwargs)
+
+    def cholesky_inverse(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.cholesky_inverse(self, *args, **kwargs)
+
+    def triangular_solve(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.triangular_solve(self, *args, **kwargs)
+
+    def addr(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addr(self, *args, **kwargs)
+
+    def orgqr(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.orgqr(self, *args, **kwargs)
+
+    def lu(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lu(self, *args, **kwargs)
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:
@@ -2070,5 +2215,3 @@ def _rebuild(data: Any, requires_grad: bool) -> Tensor:
 
 
 from ember import ops as _ops  # noqa: E402  (the one deliberate late import: ops build on Tensor)
-from ember.ops import aliases as _aliases  # noqa: E402  (not yet in ember.ops)
-from ember.ops import tensor_extras as _extras  # noqa: E402

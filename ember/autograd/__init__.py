@@ -16,11 +16,14 @@ from ember.autograd.grad_mode import (
 )
 from ember.autograd.gradcheck import gradcheck, gradgradcheck
 
+from ember.autograd import functional  # isort: skip  (builds on the names above)
+
 __all__ = [
     "Context",
     "Function",
     "backward",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",

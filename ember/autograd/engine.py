@@ -255,6 +255,15 @@ def _accumulate(leaf: Tensor, g: Tensor, create_graph: bool) -> None:
         leaf.grad = leaf.grad + g
     else:
         leaf.grad.data += g.data
+    hooks = leaf._post_accumulate_grad_hooks
+    if hooks:
+        for hook in list(hooks):
+            result = hook(leaf)
+            if result is not None:  # PyTorch's two errors
+                if not isinstance(result, Tensor):
+                    kind = type(result).__name__
+                    raise TypeError(f"expected Variable, but hook returned '{kind}'")
+                raise RuntimeError("Tensor post accumulate grad hooks should return None.")
 
 
 def _zeros(shape: tuple, dtype: Any, like: Any) -> Tensor:

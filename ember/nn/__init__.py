@@ -6,6 +6,7 @@ them, with ``Module``, ``Parameter`` and ``Buffer``, as ``torch.nn`` does.
 
 from ember.nn import functional, init
 from ember.nn.activation import *
+from ember.nn.adaptive import *
 from ember.nn.attention import *
 from ember.nn.container import *
 from ember.nn.conv import *
@@ -13,10 +14,13 @@ from ember.nn.distance import *
 from ember.nn.dropout import *
 from ember.nn.flatten import *
 from ember.nn.fold import *
+from ember.nn.fractional import *
+from ember.nn.lazy import *
 from ember.nn.linear import *
 from ember.nn.loss import *
 from ember.nn.module import Module
 from ember.nn.normalization import *
+from ember.nn.padding import *
 from ember.nn.parameter import Buffer, Parameter, UninitializedParameter
 from ember.nn.pooling import *
 from ember.nn.positional import *

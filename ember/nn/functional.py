@@ -13,10 +13,13 @@ from ember.ops.distance import *
 from ember.ops.dropout import *
 from ember.ops.embedding import *
 from ember.ops.fold import *
+from ember.ops.fractional_pooling import *
+from ember.ops.gumbel import *
 from ember.ops.loss import *
 from ember.ops.multihead import *
 from ember.ops.normalization import *
 from ember.ops.padding import pad
+from ember.ops.pairwise import pdist
 from ember.ops.pooling import *
 from ember.ops.resampling import *
 from ember.ops.softmax import *
@@ -30,6 +33,8 @@ _FAMILIES = (
     "dropout",
     "embedding",
     "fold",
+    "fractional_pooling",
+    "gumbel",
     "loss",
     "multihead",
     "normalization",
@@ -39,5 +44,6 @@ _FAMILIES = (
 )
 __all__ = [
     "pad",
+    "pdist",
     *(name for family in _FAMILIES for name in sys.modules[f"ember.ops.{family}"].__all__),
 ]

@@ -277,17 +277,22 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
 
     Differences from PyTorch: no deprecation warning; multiplies left to right.
     """
-    from ember.linalg import multi_dot  # the torch.linalg namespace sits above ops
-
-    if len(matrices) == 1:
-        if matrices[0].data.ndim != 2:
-            raise RuntimeError(
-                f"chain_matmul(): Expected one or more matrices but got {matrices[0].data.ndim}D"
-            )
-        return add(matrices[0], 0)
     if not matrices:
         raise RuntimeError("chain_matmul(): Expected one or more matrices")
-    return multi_dot(matrices)
+    for m in matrices:
+        if m.data.ndim != 2:
+            raise RuntimeError(f"Tensor dimension is {m.data.ndim}, expected 2 instead.")
+    if len(matrices) == 1:
+        return add(matrices[0], 0)
+    result = matrices[0]
+    for i, m in enumerate(matrices[1:], 1):
+        if result.data.shape[1] != m.data.shape[0]:
+            raise RuntimeError(
+                f"multi_dot(): tensors {i - 1} and {i} with shapes {list(matrices[i - 1].shape)} "
+                f"and {list(m.shape)} cannot be multiplied"
+            )
+        result = matmul(result, m)
+    return result
 
 
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:

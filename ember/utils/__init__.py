@@ -1,5 +1,5 @@
-"""Utilities beside the core library. Mirrors ``torch.utils``: for now, ``ember.utils.data``."""
+"""Utilities beside the core library. Mirrors ``torch.utils``: ``data`` and ``checkpoint``."""
 
-from ember.utils import data
+from ember.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]

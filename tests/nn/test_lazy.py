@@ -161,3 +161,16 @@ def test_lazy_errors():
 def test_uninitialized_buffer_repr():
     assert repr(lazy.UninitializedBuffer()) == repr(torch.nn.UninitializedBuffer())
     assert lazy.UninitializedBuffer().numel() == 0
+
+
+def test_lazy_layers_inside_a_container_load_a_state_dict():
+    torch.manual_seed(0)
+    source = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4)).eval()
+    with torch.no_grad():
+        source[1].running_var.uniform_(0.5, 2)
+    model = ember.nn.Sequential(lazy.LazyConv2d(4, 3), lazy.LazyBatchNorm2d()).eval()
+    model.load_state_dict({k: ember.tensor(v.numpy()) for k, v in source.state_dict().items()})
+    assert not any(m.has_uninitialized_params() for m in model)
+    x = np.random.default_rng(2).standard_normal((2, 3, 6, 6)).astype(np.float32)
+    assert_same(model(ember.tensor(x)), source(torch.tensor(x)).detach(), 1e-4, 1e-5)
+    assert [type(m).__name__ for m in model] == ["Conv2d", "BatchNorm2d"]  # as torch: at forward

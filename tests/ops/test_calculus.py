@@ -3,22 +3,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import calculus
 from tests.helpers import assert_same, check_gradcheck, check_op
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _ops_exported():
-    """Expose calculus as ember.* while these tests run (no leak to other modules).
-
-    TODO(lead): drop once ember/ops/__init__.py star-imports calculus.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        for name in calculus.__all__:
-            if not hasattr(ember.ops, name):
-                patch.setattr(ember.ops, name, getattr(calculus, name), raising=False)
-                patch.setattr(ember, name, getattr(calculus, name), raising=False)
-        yield
 
 
 def _pair(a):

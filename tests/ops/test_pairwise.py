@@ -5,23 +5,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import pairwise
 from tests.helpers import assert_same, check_gradcheck, check_op
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _ops_exported():
-    """Expose pairwise as ember.* while these tests run (no leak to other modules).
-
-    TODO(lead): drop once ember/ops/__init__.py star-imports pairwise.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        for name in pairwise.__all__:
-            if not hasattr(ember.ops, name):
-                patch.setattr(ember.ops, name, getattr(pairwise, name), raising=False)
-                patch.setattr(ember, name, getattr(pairwise, name), raising=False)
-        yield
-
 
 PS = [0, 0.5, 1, 1.5, 2, 3, math.inf]
 

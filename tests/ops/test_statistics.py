@@ -3,22 +3,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import statistics
 from tests.helpers import assert_same, check_gradcheck, check_op
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _ops_exported():
-    """Expose statistics as ember.* while these tests run (no leak to other modules).
-
-    TODO(lead): drop once ember/ops/__init__.py star-imports statistics.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        for name in statistics.__all__:
-            if not hasattr(ember.ops, name):
-                patch.setattr(ember.ops, name, getattr(statistics, name), raising=False)
-                patch.setattr(ember, name, getattr(statistics, name), raising=False)
-        yield
 
 
 def _pair(a, dtype=None):

@@ -7,7 +7,7 @@ Differences from PyTorch: the deprecated hook-based ``nn.utils.weight_norm`` and
 ``nn.utils.spectral_norm`` are not provided; use the ``parametrizations`` versions.
 """
 
-from ember.nn.utils import parametrizations, parametrize, rnn
+from ember.nn.utils import fusion, parametrizations, parametrize, rnn, stateless
 from ember.nn.utils.clip_grad import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -15,9 +15,13 @@ from ember.nn.utils.clip_grad import (
     get_total_norm,
 )
 from ember.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from ember.nn.utils.init_utils import skip_init
 
 __all__ = [
     "rnn",
+    "fusion",
+    "skip_init",
+    "stateless",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
