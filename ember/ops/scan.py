@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ember.autograd.function import Context, Function
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.backend import Array, array_module
 from ember.backend.dtypes import as_dtype, int64
 from ember.ops.common import cast, is_float_array, return_type, wrap_dim
@@ -50,8 +51,9 @@ class ReverseCumsum(Function):
 class Cumprod(Function):
     """Running product along dim; d out_k / d x_i = prod of x_j for j <= k, j != i.
 
-    Exact with zeros: before a slice's first zero, grad_i = rcumsum(grad * out)_i / x_i; at the
-    first zero, the same sum with that zero replaced by one; after it, zero.
+    Exact with zeros, to every order: where x_i != 0, grad_i = rcumsum(grad * out)_i / x_i;
+    at a zero, grad_i = rcumsum(grad * cumprod(x with x_i set to one))_i, a polynomial without
+    division (PyTorch's "omitted products"). Each slice's r-th zero is handled in one batch.
     """
 
     @staticmethod
@@ -68,15 +70,19 @@ class Cumprod(Function):
         zeros = x.data == 0
         if not zeros.any():
             return ReverseCumsum.apply(grad * out, dim) / x, None
-        first = zeros & (xp.cumsum(zeros, axis=dim) == 1)
         mask = Tensor(zeros.astype(x.data.dtype))
-        first_mask = Tensor(first.astype(x.data.dtype))
-        safe_x = x - x * mask + mask  # zeros -> 1; the sum there is 0 anyway
-        x_one = x - x * first_mask + first_mask  # the first zero -> 1
-        at_zero = ReverseCumsum.apply(grad * Cumprod.apply(x_one, dim), dim)
-        # (1 - first_mask): the first zero's own term is 0 and must stay 0 to second order.
-        before = (1 - first_mask) * ReverseCumsum.apply(grad * out, dim) / safe_x
-        return before + first_mask * at_zero, None
+        safe_x = x - x * mask + mask  # zeros -> 1
+        # (1 - mask): a zero's own term is 0 and must stay 0 to every order.
+        result = (1 - mask) * ReverseCumsum.apply(grad * out, dim) / safe_x
+        rank = xp.cumsum(zeros, axis=dim) * zeros  # r at a slice's r-th zero, 0 elsewhere
+        # NOTE: to first order the zeros after a slice's first one have gradient 0 (their
+        # products hold the first zero); their terms only matter when a graph is being built.
+        last = int(rank.max()) if is_grad_enabled() else 1
+        for r in range(1, last + 1):
+            hit = Tensor((rank == r).astype(x.data.dtype))
+            omitted = Cumprod.apply(x - x * hit + hit, dim)  # the r-th zero -> 1
+            result = result + hit * ReverseCumsum.apply(grad * omitted, dim)
+        return result, None
 
 
 def _scan(cls: type, input: Tensor, dim: int, dtype: Any, op: str) -> Tensor:

@@ -110,3 +110,52 @@ def test_cumprod_gradcheck_with_a_zero():
     a[0, 1] = 0
     a[1, 3] = 0
     check_gradcheck(lambda m, x: m.cumprod(x, 1), inputs=[a])
+
+
+def _second_order(m, fn, a, g, v):
+    """d/dx <v, d/dx <g, fn(x)>> (and the first gradient) with library m, in float64."""
+    x = m.tensor(a, requires_grad=True)
+    (gx,) = m.autograd.grad((fn(m, x) * m.tensor(g)).sum(), x, create_graph=True)
+    (ggx,) = m.autograd.grad((gx * m.tensor(v)).sum(), x)
+    return gx.detach().numpy(), ggx.numpy()
+
+
+ZERO_SLICES = {  # 0, 1, 2 and 3 zeros in a slice of 5 (the zeros at various places)
+    0: [],
+    1: [2],
+    2: [0, 3],
+    3: [1, 2, 4],
+    "adjacent": [0, 1],
+}
+
+
+@pytest.mark.parametrize("zeros", ZERO_SLICES.values(), ids=[str(k) for k in ZERO_SLICES])
+def test_cumprod_second_order_with_zeros(zeros):
+    """Regression: the double backward was wrong when a slice held two or more zeros."""
+    import torch
+
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0.5, 1.5, (2, 5)) * rng.choice([-1, 1], (2, 5))
+    a[0, zeros] = 0
+    a[1, [4 - z for z in zeros]] = 0
+    for dim in (1, 0):
+        check_gradcheck(lambda m, x, d=dim: m.cumprod(x, d), inputs=[a])
+        g, v = rng.standard_normal((2, 2, 5))
+        fn = lambda m, x, d=dim: m.cumprod(x, d)  # noqa: E731
+        got = _second_order(ember, fn, a, g, v)
+        want = _second_order(torch, fn, a, g, v)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-10, atol=1e-12)
+
+
+def test_cumprod_gradgradcheck_from_the_report():
+    x = ember.tensor(np.array([0.0, 0.0, 1.5]), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda x: ember.cumprod(x, 0), (x,))
+
+
+def test_cumprod_first_order_with_many_zeros_without_graph():
+    """Without create_graph only a slice's first zero gets a term; values still match torch."""
+    a = np.zeros((3, 6), np.float32)
+    a[:, ::2] = np.random.default_rng(2).uniform(0.5, 2, (3, 3))
+    check_op(lambda m, x: m.cumprod(x, 1), inputs=[a])
+    check_op(lambda m, x: m.cumprod(x, 0), inputs=[np.zeros((4, 2), np.float32)])
