@@ -55,7 +55,7 @@ class Softmax(Function):
         xp = array_module(x)
         with quiet(xp):  # a slice of all -inf is NaN, silently, as PyTorch
             z = _upcast(x)
-            out = z - z.max(axis=dim, keepdims=True)
+            out = z - z.max(axis=dim, keepdims=True) if z.size else z.copy()  # max: no identity
             xp.exp(out, out=out)
             out /= _dim_sum(out, dim)
         out = out.astype(x.dtype, copy=False)
@@ -101,7 +101,7 @@ class LogSoftmax(Function):
         xp = array_module(x)
         with quiet(xp):  # log(0) for a slice of all -inf: NaN/-inf silently, as PyTorch
             z = _upcast(x)
-            out = z - z.max(axis=dim, keepdims=True)
+            out = z - z.max(axis=dim, keepdims=True) if z.size else z.copy()  # max: no identity
             out -= xp.log(_dim_sum(xp.exp(out), dim))
         out = out.astype(x.dtype, copy=False)
         ctx.save_for_backward(out)

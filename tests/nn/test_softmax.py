@@ -96,3 +96,33 @@ def test_integer_input_refused_as_torch():
 def test_bad_dim():
     with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range of"):
         F.softmax(ember.ones(2, 3), 2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+@pytest.mark.parametrize(("shape", "dim"), [((0, 3), 0), ((3, 0), 1), ((3, 0), -1), ((0,), 0)])
+@pytest.mark.parametrize("name", NAMES)
+def test_empty_along_dim(name, shape, dim, dtype):
+    """Regression: an empty dim raised NumPy's zero-size max error; torch returns empty."""
+    check_op(lambda m, x: fn(m, name)(x, dim), shape, dtype=dtype)
+    if name != "softmin":  # torch.softmin does not exist
+        check_op(lambda m, x: getattr(m, name)(x, dim), shape, dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_empty_double_backward(name):
+    def body(m, x, w):
+        y = fn(m, name)(x, 0)
+        (g,) = m.autograd.grad((y * w).sum(), x, create_graph=True)
+        return (g * w).sum()
+
+    check_op(body, (0, 3), (0, 3))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_on_no_rows(reduction):
+    targets = [np.zeros(0, np.int64)]
+    check_op(
+        lambda m, x: fn(m, "cross_entropy")(x, m.tensor(targets[0]), reduction=reduction),
+        (0, 3),
+    )
+    check_op(lambda m, x, y: fn(m, "cross_entropy")(x, y, reduction=reduction), (0, 3), (0, 3))
