@@ -8,7 +8,10 @@ a tuple/list/dict of Tensors, and ``has_aux`` lets the function return ``(output
 The transforms compose (``grad(grad(f))``, ``jacrev(jacrev(f))``) and work with ordinary
 autograd: when an input already requires grad, the result stays differentiable back to it.
 
-Differences from PyTorch: there is no ``vmap``; ``jacrev`` differentiates one output element
+``vmap`` (a per-example loop) and ``stack_module_state`` live in ``ember.func_vmap``;
+``jvp``, ``linearize`` and ``jacfwd`` are computed in reverse mode (Ember has no forward mode).
+
+Differences from PyTorch: ``jacrev`` differentiates one output element
 at a time (``chunk_size`` is accepted and ignored), and ``hessian`` is ``jacrev(jacrev(f))``
 rather than forward-over-reverse (same values).
 """
@@ -21,12 +24,26 @@ from typing import Any
 
 from ember.autograd.engine import grad as _autograd_grad
 from ember.autograd.grad_mode import enable_grad, is_grad_enabled
+from ember.func_vmap import stack_module_state, vmap
 from ember.nn.utils.stateless import functional_call
 from ember.ops.creation import zeros_like
 from ember.ops.dims import stack
 from ember.tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacrev", "vjp"]
+__all__ = [
+    "functional_call",
+    "functionalize",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "stack_module_state",
+    "vjp",
+    "vmap",
+]
 
 
 # -- pytrees of Tensors (tuple, list, dict) ---------------------------------------------------
@@ -352,3 +369,229 @@ def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
         A function returning the Hessian (nested [i][j] for tuple argnums).
     """
     return jacrev(jacrev(func, argnums), argnums)
+
+
+# -- forward mode, by the double-vjp trick -----------------------------------------------------
+_JVP = "jvp(f, primals, tangents)"
+
+
+def _tangent_leaves(primals: Any, tangents: Any) -> tuple[list, Any, list]:
+    """Validate primals and tangents as jvp does: (primal leaves, their spec, tangent leaves)."""
+    if not isinstance(primals, tuple):
+        raise RuntimeError(
+            f"{_JVP}: Expected primals to be a tuple. E.g. it should be valid to call f(*primals)."
+        )
+    leaves, spec = _flatten(primals)
+    t_leaves, t_spec = _flatten(tangents)
+    if spec != t_spec:
+        raise RuntimeError(
+            f"{_JVP}: Expected primals and tangents to have the same python structure. For "
+            "example, if primals is a tuple of 3 tensors, tangents also must be. Got primals "
+            f"with structure {spec} and tangents with structure {t_spec}"
+        )
+    for what, group in (("primals", leaves), ("tangents", t_leaves)):
+        if not group:
+            raise RuntimeError(f"{_JVP}: Expected {what} to contain at least one Tensor.")
+        for leaf in group:
+            if not isinstance(leaf, Tensor):
+                raise RuntimeError(
+                    f"{_JVP}: Expected {what} to only contain Tensors, got {type(leaf)}"
+                )
+    for p, t in zip(leaves, t_leaves):
+        if tuple(p.shape) != tuple(t.shape):
+            raise RuntimeError(
+                "Trying to set a forward gradient that has a different size than that of the "
+                f"original Tensor, this is not supported. Tensor is of size {list(p.shape)} while "
+                f"the given forward gradient is of size {list(t.shape)}."
+            )
+    return leaves, spec, t_leaves
+
+
+def _linear_map(func: Callable, fresh: list, spec: Any, has_aux: bool, api: str) -> tuple:
+    """Run func and build the transposed map u -> J^T u with a graph in u.
+
+    Returns (outputs, output spec, aux, dummies u, J^T u per input). J v is then the gradient of
+    <J^T u, v> with respect to u: the double-vjp trick, so no forward-mode rules are needed.
+    """
+    with enable_grad():
+        output, aux = _split_aux(func(*_unflatten(fresh, spec)), has_aux, api)
+        outs, out_spec = _flatten(output)
+        if not outs or (len(outs) == 1 and outs[0] is None):
+            raise RuntimeError(
+                f"{api}: Expected f to be a function that has non-empty output (got output = "
+                f"{outs})"
+            )
+        for o in outs:
+            if not isinstance(o, Tensor):
+                raise RuntimeError(
+                    f"{api}: expected f(*primals) to return only tensors, got unsupported type "
+                    f"{type(o)}"
+                )
+        dummies = [zeros_like(o).requires_grad_(True) for o in outs]
+        pairs = [(o, u) for o, u in zip(outs, dummies) if o.requires_grad]
+        transposed = [None] * len(fresh)
+        if pairs:
+            transposed = _autograd_grad(
+                [o for o, _ in pairs],
+                fresh,
+                [u for _, u in pairs],
+                create_graph=True,
+                allow_unused=True,
+            )
+    return outs, out_spec, aux, dummies, list(transposed)
+
+
+def _apply_linear(transposed: list, dummies: list, t_leaves: list, graph: bool) -> list:
+    """J v for the tangents v: the gradient of sum_i <(J^T u)_i, v_i> with respect to u."""
+    pairs = [(g, t) for g, t in zip(transposed, t_leaves) if g is not None and g.requires_grad]
+    found = [None] * len(dummies)
+    if pairs:
+        with enable_grad():
+            found = _autograd_grad(
+                [g for g, _ in pairs],
+                dummies,
+                [t for _, t in pairs],
+                retain_graph=True,
+                create_graph=graph,
+                allow_unused=True,
+            )
+    out = []
+    for g, u in zip(found, dummies):
+        g = zeros_like(u) if g is None else g
+        out.append(g if graph else g.detach())
+    return out
+
+
+def jvp(
+    func: Callable,
+    primals: tuple,
+    tangents: tuple,
+    *,
+    strict: bool = False,
+    has_aux: bool = False,
+) -> tuple:
+    """Return func(*primals) and the Jacobian-vector product. Mirrors ``torch.func.jvp``.
+
+    Differences from PyTorch: Ember has no forward-mode AD; the product is computed with two
+    reverse passes (the double-vjp trick: J v is the gradient of <J^T u, v> with respect to u),
+    so it costs about three evaluations of func and works for every op whose backward is itself
+    differentiable.
+
+    Args:
+        func: A function of the primals returning a Tensor or a tuple/list/dict of Tensors.
+        primals: A tuple of the arguments (Tensors or tuples/lists/dicts of Tensors).
+        tangents: Directions, nested like primals, with the primals' shapes.
+        strict: Raise if an output does not depend on the inputs.
+        has_aux: Whether func returns ``(output, aux)``.
+
+    Returns:
+        ``(output, jvp_out)`` or ``(output, jvp_out, aux)``.
+    """
+    leaves, spec, t_leaves = _tangent_leaves(primals, tangents)
+    fresh, graph = _prepare(leaves)
+    graph = graph or (is_grad_enabled() and any(t.requires_grad for t in t_leaves))
+    outs, out_spec, aux, dummies, transposed = _linear_map(func, fresh, spec, has_aux, _JVP)
+    if strict and any(not o.requires_grad for o in outs):
+        raise RuntimeError(
+            "jvp(f, primals, tangents, strict=True): The output of f is independent of the "
+            "inputs. This is not allowed with strict=True."
+        )
+    jvp_out = _unflatten(_apply_linear(transposed, dummies, t_leaves, graph), out_spec)
+    output = _unflatten([o if graph else o.detach() for o in outs], out_spec)
+    if has_aux:
+        return output, jvp_out, aux if graph else _detach_tree(aux)
+    return output, jvp_out
+
+
+def linearize(func: Callable, *primals: Any) -> tuple[Any, Callable]:
+    """Return func(*primals) and its linearization at primals. Mirrors ``torch.func.linearize``.
+
+    ``jvp_fn(*tangents)`` returns J v, reusing one recorded graph of J^T u (see ``jvp``), so
+    func runs once however many tangents are pushed through.
+
+    Differences from PyTorch: reverse mode twice instead of a traced forward-mode graph.
+
+    Args:
+        func: A function of the primals returning a Tensor or a tuple/list/dict of Tensors.
+        *primals: Its arguments, Tensors or tuples/lists/dicts of Tensors.
+
+    Returns:
+        ``(output, jvp_fn)``.
+    """
+    leaves, spec = _flatten(primals)
+    _check_tensors(leaves, "Thing passed to transform API")
+    fresh, graph = _prepare(leaves)
+    outs, out_spec, _, dummies, transposed = _linear_map(
+        func, fresh, spec, False, "linearize(f, *primals)"
+    )
+
+    def jvp_fn(*tangents: Any) -> Any:
+        t_leaves, t_spec = _flatten(tangents)
+        if t_spec != spec:
+            raise RuntimeError(
+                f"Expected the tangents {t_spec} to have the same argspec as the primals {spec}"
+            )
+        for i, (t, p) in enumerate(zip(t_leaves, leaves)):
+            for what, mine, theirs in (("shape", t.shape, p.shape), ("dtype", t.dtype, p.dtype)):
+                if mine != theirs:
+                    raise RuntimeError(
+                        f"tangent:{i} with {what} {mine} in flattened pytree doesn't match the "
+                        f"{what} {theirs} of the corresponding primal."
+                    )
+        need = graph or (is_grad_enabled() and any(t.requires_grad for t in t_leaves))
+        return _unflatten(_apply_linear(transposed, dummies, t_leaves, need), out_spec)
+
+    return _unflatten([o if graph else o.detach() for o in outs], out_spec), jvp_fn
+
+
+def jacfwd(
+    func: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    has_aux: bool = False,
+    *,
+    randomness: str = "error",
+) -> Callable:
+    """Return a function computing the Jacobian of func. Mirrors ``torch.func.jacfwd``.
+
+    Differences from PyTorch: computed in reverse mode (it is ``jacrev``), one output element
+    at a time; the values and the layout (output.shape + input.shape) are the same, the cost
+    favours functions with fewer outputs than inputs. ``randomness`` is validated only.
+
+    Args:
+        func: A function returning a Tensor or a tuple/list/dict of Tensors.
+        argnums: The positional argument(s) to differentiate with respect to.
+        has_aux: Whether func returns ``(output, aux)``.
+        randomness: ``"error"``, ``"different"`` or ``"same"``.
+
+    Returns:
+        A function returning the Jacobian, nested as the outputs, then as argnums.
+    """
+    if randomness not in ("error", "different", "same"):
+        raise RuntimeError(
+            "Only allowed values for randomness are 'error', 'different', or 'same'. "
+            f"Got {randomness}"
+        )
+    return jacrev(func, argnums, has_aux=has_aux)
+
+
+def functionalize(func: Callable, *, remove: str = "mutations") -> Callable:
+    """Return func without mutations (in Ember, func). Mirrors ``torch.func.functionalize``.
+
+    Differences from PyTorch: Ember runs eagerly and has no graph capture to rewrite, so the
+    returned function simply calls func (same values, mutations of inputs included).
+    """
+    if remove not in ("mutations", "mutations_and_views"):
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}."
+            " Valid options are:\n"
+            "     remove='mutations': all inplace and out= operators will be removed from the "
+            "program, and replaced with their out-of-place equivalents.\n"
+            "     remove='mutations_and_views': In addition to the above, all aliasing operators "
+            "{view} will be replaced with their non-aliasing counterparts, {view}_copy.\n"
+        )
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return wrapper
