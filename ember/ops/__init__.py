@@ -28,6 +28,7 @@ from ember.ops.linalg import *
 from ember.ops.magnitude import *
 from ember.ops.masking import *
 from ember.ops.matrix_functions import *
+from ember.ops.nn_aliases import *
 from ember.ops.norms import *
 from ember.ops.pairwise import *
 from ember.ops.powers import *
@@ -75,6 +76,7 @@ _MODULES = (
     "magnitude",
     "masking",
     "matrix_functions",
+    "nn_aliases",
     "norms",
     "pairwise",
     "powers",

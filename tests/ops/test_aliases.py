@@ -1,11 +1,11 @@
-"""Top-level aliases (ember/ops/aliases.py, ember/ops/tensor_extras.py) against torch's."""
+"""Top-level aliases (ember/ops/aliases.py, nn_aliases.py, tensor_extras.py) against torch's."""
 
 import numpy as np
 import pytest
 import torch
 
 import ember
-from ember.ops import aliases as al
+from ember.ops import aliases, nn_aliases
 from ember.ops import tensor_extras as ex
 from tests.helpers import assert_same, check_gradcheck, check_op
 
@@ -16,15 +16,20 @@ def top(m, name):
     """torch.NAME, or Ember's NAME from the module that defines it (until ember re-exports it)."""
     if m is torch:
         return getattr(torch, name)
-    return getattr(ex, name) if name in ex.__all__ else getattr(al, name)
+    return _mine(name)
+
+
+def _mine(name):
+    return next(getattr(m, name) for m in (ex, aliases, nn_aliases) if name in m.__all__)
 
 
 def test_all_names_exist_in_torch_and_are_new():
-    for name in al.__all__ + ex.__all__:
+    for name in aliases.__all__ + nn_aliases.__all__ + ex.__all__:
         assert hasattr(torch, name) or hasattr(torch.Tensor, name), name
-        mine = getattr(ex, name) if name in ex.__all__ else getattr(al, name)
+        mine = _mine(name)
         assert getattr(ember, name, mine) is mine, f"{name} collides with an existing ember name"
-    assert not set(al.__all__) & set(ex.__all__)
+    assert not set(aliases.__all__) & set(ex.__all__)
+    assert not set(nn_aliases.__all__) & (set(ex.__all__) | set(aliases.__all__))
 
 
 # -- torch's top-level in-place functions -----------------------------------------------------
@@ -79,7 +84,7 @@ def test_top_level_inplace_returns_and_bumps():
     e, t = ember.ones(3), torch.ones(3)
     assert ex.tan_(e) is e and torch.tan_(t) is t
     assert e._version[0] == t._version == 1
-    assert al.dropout_(e, 0.0, True) is e
+    assert nn_aliases.dropout_(e, 0.0, True) is e
     for m in (ember, torch):
         with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
             top(m, "log2_")(m.ones(2, requires_grad=True))
@@ -106,7 +111,7 @@ def test_top_level_detach_and_resize_and_index_put():
 
 # -- plain aliases ---------------------------------------------------------------------------
 def test_numel_and_errors():
-    assert al.numel(ember.ones(2, 3)) == torch.numel(torch.ones(2, 3)) == 6
+    assert aliases.numel(ember.ones(2, 3)) == torch.numel(torch.ones(2, 3)) == 6
     for m in (ember, torch):
         with pytest.raises(
             TypeError, match=r"numel\(\): argument 'input' \(position 1\) must be Tensor"
@@ -117,9 +122,9 @@ def test_numel_and_errors():
 def test_fill():
     check_op(lambda m, x: top(m, "fill")(x, 2.5), (3, 4))
     check_op(lambda m, x, v: top(m, "fill")(x, v.sum()), (3, 4), (2,))
-    check_gradcheck(lambda m, x, v: al.fill(x, v.sum()) * x, (2, 3), (2,))
+    check_gradcheck(lambda m, x, v: aliases.fill(x, v.sum()) * x, (2, 3), (2,))
     e = ember.ones(2)
-    al.fill(e, 3.0)
+    aliases.fill(e, 3.0)
     assert e.tolist() == [1.0, 1.0]
 
 
@@ -233,9 +238,9 @@ def test_dropouts():
     for name in ("dropout", "alpha_dropout", "feature_alpha_dropout", "feature_dropout"):
         check_op(lambda m, x, name=name: top(m, name)(x, 0.3, False), (2, 3, 4))
         check_op(lambda m, x, name=name: top(m, name)(x, 0.0, True), (2, 3, 4))
-    e = al.dropout(ember.ones(1000), 0.5, True)
+    e = nn_aliases.dropout(ember.ones(1000), 0.5, True)
     assert 300 < int((e == 0).sum()) < 700 and set(e.unique().tolist()) <= {0.0, 2.0}
-    e = al.feature_dropout(ember.ones(50, 20, 3), 0.5, True)
+    e = nn_aliases.feature_dropout(ember.ones(50, 20, 3), 0.5, True)
     per_channel = e.sum(-1)
     assert set(per_channel.unique().tolist()) <= {0.0, 6.0}
 
@@ -343,7 +348,7 @@ def test_default_reduction_is_none_as_torch():
         lambda m, a, t: top(m, "binary_cross_entropy_with_logits")(a, t.sigmoid()), (3, 4), (3, 4)
     )
     with pytest.raises(ValueError, match="5 is not a valid value for reduction"):
-        al.kl_div(ember.ones(2), ember.ones(2), 5)
+        nn_aliases.kl_div(ember.ones(2), ember.ones(2), 5)
 
 
 def test_top_level_queries():
