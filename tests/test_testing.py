@@ -46,6 +46,18 @@ CASES = {
         m.tensor([1.01, 2.5], dtype=m.bfloat16),
         {},
     ),
+    "zero_where_matched": lambda m: (
+        m.tensor(f32(0.0, 1.0, 0.0)),
+        m.tensor(f32(0.0, 2.0, 0.0)),
+        {},
+    ),
+    "int_zero_where_matched": lambda m: (m.tensor([0, 1, 0]), m.tensor([0, 3, 0]), {}),
+    "subclass_allowed": lambda m: (m.nn.Parameter(m.tensor(X)), m.tensor(X), {}),
+    "subclass_refused": lambda m: (
+        m.nn.Parameter(m.tensor(X)),
+        m.tensor(X),
+        {"allow_subclasses": False},
+    ),
     "rel_div_by_zero": lambda m: (m.tensor(f32(0.0, 1.0)), m.tensor(f32(1e-3, 0.0)), {}),
     "nan": lambda m: (m.tensor(f32(np.nan, 1.0)), m.tensor(f32(np.nan, 1.0)), {}),
     "nan_equal": lambda m: (

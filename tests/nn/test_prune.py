@@ -312,3 +312,22 @@ def test_importance_scores_shape_error():
         eprune.custom_from_mask(mod, "bias", mask=ember.ones(3))
     assert sorted(mod.state_dict()) == ["bias", "weight"] and not eprune.is_pruned(mod)
     assert isinstance(mod.weight, ember.nn.Parameter) and isinstance(mod.bias, ember.nn.Parameter)
+
+
+def test_failed_repeated_pruning_keeps_the_existing_pruning():
+    # Differences from PyTorch: torch drops the existing hook here; Ember keeps the module as is.
+    mod = ember.nn.Linear(5, 4)
+    eprune.l1_unstructured(mod, "weight", amount=5)
+    eprune.l1_unstructured(mod, "weight", amount=5)
+    mask = np_(mod.weight_mask).copy()
+    with pytest.raises(ValueError, match="should be smaller than the number of parameters"):
+        eprune.l1_unstructured(mod, "weight", amount=11)  # only 10 entries remain
+    with pytest.raises(TypeError, match="Invalid type for amount"):
+        eprune.l1_unstructured(mod, "weight", amount="a")
+    with pytest.raises(AssertionError, match="importance_scores should have the same shape"):
+        eprune.l1_unstructured(mod, "weight", 2, importance_scores=ember.ones(3))
+    (hook,) = mod._forward_pre_hooks.values()
+    assert len(hook) == 2
+    np.testing.assert_array_equal(np_(mod.weight_mask), mask)
+    eprune.remove(mod, "weight")
+    assert (np_(mod.weight) == 0).sum() == 10

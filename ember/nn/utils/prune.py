@@ -8,7 +8,9 @@ before every forward. Pruning the same parameter again composes the masks throug
 
 Differences from PyTorch: the random methods draw from Ember's generator, so their masks differ
 from PyTorch's for the same seed (the counts are the same). Ties in the L1 / Ln selection are
-broken by ``topk``, whose order among exactly equal scores may differ from PyTorch's.
+broken by ``ember.topk``, whose order among exactly equal scores may differ from PyTorch's. A
+pruning that fails (an invalid amount, too many entries) leaves the module as it was; PyTorch
+drops the parameter's existing pruning hook when a repeated pruning fails.
 """
 
 from __future__ import annotations
@@ -86,7 +88,6 @@ class BasePruningMethod(ABC):
         **kwargs: Any,
     ) -> BasePruningMethod:
         """Prune parameter ``name`` of ``module`` in place and return the (composite) method."""
-        method = _composite_method(cls, module, name, *args, **kwargs)
         orig = getattr(module, name)
         if importance_scores is not None:
             if importance_scores.shape != orig.shape:
@@ -96,6 +97,7 @@ class BasePruningMethod(ABC):
                 )
         else:
             importance_scores = orig
+        method, old_key, old_method = _composite_method(cls, module, name, *args, **kwargs)
         first = not isinstance(method, PruningContainer)
         if first:
             module.register_parameter(name + "_orig", orig)
@@ -108,7 +110,6 @@ class BasePruningMethod(ABC):
                 mask = method.compute_mask(importance_scores.detach(), default_mask=default_mask)
             module.register_buffer(name + "_mask", mask)
             setattr(module, name, method.apply_mask(module))
-            module.register_forward_pre_hook(method)
         except Exception:
             if first:  # undo the reparametrisation before re-raising
                 orig = getattr(module, name + "_orig")
@@ -116,7 +117,12 @@ class BasePruningMethod(ABC):
                 module._buffers.pop(name + "_mask", None)
                 module.register_parameter(name, orig)
                 del module._parameters[name + "_orig"]
+            elif method is old_method:  # an existing container: forget the failed method
+                method._pruning_methods = method._pruning_methods[:-1]
             raise
+        if old_key is not None:
+            del module._forward_pre_hooks[old_key]
+        module.register_forward_pre_hook(method)
         return method
 
     def prune(
@@ -153,10 +159,12 @@ class BasePruningMethod(ABC):
         setattr(module, name, orig)
 
 
-def _composite_method(
-    cls: type, module: Module, name: str, *args: Any, **kwargs: Any
-) -> BasePruningMethod:
+def _composite_method(cls: type, module: Module, name: str, *args: Any, **kwargs: Any) -> tuple:
     # A parameter carries at most one pruning hook: a second pruning joins a PruningContainer.
+    # Returns (method, key of the old hook or None, old method); apply() swaps the hooks only
+    # once the new mask is computed, so a failed pruning leaves the module as it was.
+    method = cls(*args, **kwargs)
+    method._tensor_name = name
     old_method, keys = None, []
     for key, hook in module._forward_pre_hooks.items():
         if isinstance(hook, BasePruningMethod) and hook._tensor_name == name:
@@ -167,10 +175,6 @@ def _composite_method(
             f"Avoid adding multiple pruning hooks to the same tensor {name} of module "
             f"{module}. Use a PruningContainer."
         )
-    for key in keys:
-        del module._forward_pre_hooks[key]
-    method = cls(*args, **kwargs)
-    method._tensor_name = name
     if isinstance(old_method, PruningContainer):
         old_method.add_pruning_method(method)
         method = old_method
@@ -178,7 +182,7 @@ def _composite_method(
         container = PruningContainer(old_method)
         container.add_pruning_method(method)
         method = container
-    return method
+    return method, keys[0] if keys else None, old_method
 
 
 class PruningContainer(BasePruningMethod):
