@@ -363,3 +363,167 @@ def test_jacrev_edge_shapes():
         lambda x: x.sum() * x.sum(),
     ):
         compare(ef.jacrev(f)(ember.tensor(b)), tf.jacrev(f)(torch.tensor(b)))
+
+
+# -- forward mode: jvp, linearize, jacfwd (computed by reverse mode in Ember) ---------------------
+def test_jvp_single_and_multiple_primals():
+    e, t = both(arrays((3,), (3,), (3,), (3,), seed=5))
+    compare(
+        ef.jvp(lambda x, y: vec_fn(ember, x, y), (e[0], e[1]), (e[2], e[3])),
+        tf.jvp(lambda x, y: vec_fn(torch, x, y), (t[0], t[1]), (t[2], t[3])),
+    )
+    compare(
+        ef.jvp(lambda x: ember.tanh(x) ** 2, (e[0],), (e[2],)),
+        tf.jvp(lambda x: torch.tanh(x) ** 2, (t[0],), (t[2],)),
+    )
+
+
+def test_jvp_pytrees_broadcasting_aux_and_unused_output():
+    e, t = both(arrays((2, 3), (3,), (2, 3), (3,), seed=6))
+
+    def f(m):
+        def g(pair):
+            a, b = pair
+            out = {"prod": m.sin(a) * b, "sum": (a @ b).exp(), "const": m.ones(2)}
+            return out, {"aux": a.sum()}
+
+        return g
+
+    compare(
+        ef.jvp(f(ember), ((e[0], e[1]),), ((e[2], e[3]),), has_aux=True),
+        tf.jvp(f(torch), ((t[0], t[1]),), ((t[2], t[3]),), has_aux=True),
+    )
+
+
+def test_jvp_matmul_non_contiguous_and_second_order():
+    e, t = both(arrays((4, 3), (4, 2), (4, 3), (4, 2), seed=7))
+    compare(
+        ef.jvp(lambda a, b: a.T @ b, (e[0][1:], e[1][1:]), (e[2][1:], e[3][1:])),
+        tf.jvp(lambda a, b: a.T @ b, (t[0][1:], t[1][1:]), (t[2][1:], t[3][1:])),
+    )
+    # jvp of grad (forward-over-reverse: a Hessian-vector product)
+    compare(
+        ef.jvp(ef.grad(lambda x: (ember.sin(x) * x).sum()), (e[0],), (e[2],)),
+        tf.jvp(tf.grad(lambda x: (torch.sin(x) * x).sum()), (t[0],), (t[2],)),
+    )
+
+
+def test_jvp_stays_differentiable_with_outer_autograd():
+    e, t = both(arrays((3,), (3,), seed=8), requires_grad=True)
+    e_out = ef.jvp(lambda x: x**3, (e[0],), (e[1],))[1]
+    t_out = tf.jvp(lambda x: x**3, (t[0],), (t[1],))[1]
+    compare(e_out, t_out)
+    compare(ember.autograd.grad(e_out.sum(), e), torch.autograd.grad(t_out.sum(), t))
+
+
+def test_jvp_errors_match_torch():
+    cases = [
+        (
+            lambda m, j: j(lambda x: x * 2, [m.ones(3)], [m.ones(3)]),
+            "Expected primals to be a tuple",
+        ),
+        (
+            lambda m, j: j(lambda x: x * 2, (m.ones(3),), [m.ones(3)]),
+            "Expected primals and tangents to have the same python structure",
+        ),
+        (
+            lambda m, j: j(lambda x: x * 2, (m.ones(3),), (m.ones(2),)),
+            r"Tensor is of size \[3\] while the given forward gradient is of size \[2\]",
+        ),
+        (
+            lambda m, j: j(lambda x: m.ones(3), (m.ones(3),), (m.ones(3),), strict=True),
+            "The output of f is independent of the inputs. This is not allowed with strict=True",
+        ),
+        (lambda m, j: j(lambda x: 3, (m.ones(3),), (m.ones(3),)), "return only tensors"),
+        (
+            lambda m, j: j(lambda x: x, (m.ones(3),), (m.ones(3),), has_aux=True),
+            r"output of function f should be a tuple: \(output, aux\)",
+        ),
+    ]
+    for call, message in cases:
+        for m, j in ((ember, ef.jvp), (torch, tf.jvp)):
+            with pytest.raises(RuntimeError, match=message):
+                call(m, j)
+
+
+def test_jvp_output_independent_of_input_is_zero():
+    e, t = both(arrays((3,), (3,)))
+    compare(
+        ef.jvp(lambda x: ember.ones(3) * 2, (e[0],), (e[1],)),
+        tf.jvp(lambda x: torch.ones(3) * 2, (t[0],), (t[1],)),
+    )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_linearize_matches_jvp_and_torch():
+    e, t = both(arrays((2, 3), (2, 3), (2, 3), seed=9))
+
+    def f(m):
+        return lambda x: (m.sin(x) * x, x.sum(0))
+
+    e_out, e_fn = ef.linearize(f(ember), e[0])
+    t_out, t_fn = tf.linearize(f(torch), t[0])
+    compare(e_out, t_out)
+    for k in (1, 2):  # one graph, several tangents
+        compare(e_fn(e[k]), t_fn(t[k]))
+    for a, b in zip(e_fn(e[1]), ef.jvp(f(ember), (e[0],), (e[1],))[1]):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_linearize_errors_match_torch():
+    for m, lin in ((ember, ef.linearize), (torch, tf.linearize)):
+        _, fn = lin(lambda x: x.sin(), m.ones(3))
+        with pytest.raises(RuntimeError, match=r"tangent:0 with shape .*\[2\].* doesn't match"):
+            fn(m.ones(2))
+        with pytest.raises(RuntimeError, match=r"tangent:0 with dtype .*float64.* doesn't match"):
+            fn(m.ones(3, dtype=m.float64))
+        with pytest.raises(RuntimeError, match="to have the same argspec as the primals"):
+            fn(m.ones(3), m.ones(3))
+
+
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_jacfwd(argnums):
+    e, t = both(arrays((3,), (2,), seed=10))
+
+    def f(m):
+        return lambda x, y: m.outer(m.tanh(x), y).reshape(-1)[:4] * x.sum()
+
+    compare(ef.jacfwd(f(ember), argnums)(*e), tf.jacfwd(f(torch), argnums)(*t))
+
+
+def test_jacfwd_has_aux_equals_jacrev_and_randomness_check():
+    e, t = both(arrays((3,), seed=11))
+
+    def f(m):
+        return lambda x: (m.exp(x) * x, {"s": x.sum()})
+
+    compare(ef.jacfwd(f(ember), has_aux=True)(e[0]), tf.jacfwd(f(torch), has_aux=True)(t[0]))
+    for jac in (ef.jacfwd, tf.jacfwd):
+        with pytest.raises(RuntimeError, match="Only allowed values for randomness"):
+            jac(lambda x: x, randomness="x")(e[0] if jac is ef.jacfwd else t[0])
+
+
+def test_functionalize_is_transparent():
+    e, t = both(arrays((3,), seed=12))
+
+    def f(m):
+        def g(x):
+            y = x.clone()
+            y.add_(1.0)
+            return y * x
+
+        return g
+
+    compare(ef.functionalize(f(ember))(e[0]), tf.functionalize(f(torch))(t[0]))
+    assert ef.functionalize(f(ember)).__name__ == "g"
+    for fz in (ef.functionalize, tf.functionalize):
+        with pytest.raises(RuntimeError, match="received invalid argument for remove=x"):
+            fz(f(ember), remove="x")
+
+
+def test_func_namespace_exports_vmap():
+    assert ef.vmap is __import__("ember.func_vmap", fromlist=["vmap"]).vmap
+    assert {"vmap", "jvp", "jacfwd", "linearize", "stack_module_state", "functionalize"} <= set(
+        ef.__all__
+    )

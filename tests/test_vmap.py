@@ -448,3 +448,14 @@ def test_named_function_in_messages():
         ValueError, match=r"vmap\(square, \.\.\.\): `square` must only return Tensors"
     ):
         vmap(square)(ember.ones(2))
+
+
+def test_vmap_gradcheck_second_order():
+    x = ember.randn(3, 4, dtype=ember.float64, requires_grad=True)
+    w = ember.randn(4, dtype=ember.float64, requires_grad=True)
+
+    def f(x, w):
+        return vmap(lambda r, v: ember.tanh(r * v).sum() * r, (0, None))(x, w)
+
+    assert ember.autograd.gradcheck(f, (x, w))
+    assert ember.autograd.gradgradcheck(f, (x, w))
