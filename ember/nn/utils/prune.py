@@ -186,7 +186,7 @@ def _composite_method(cls: type, module: Module, name: str, *args: Any, **kwargs
 
 
 class PruningContainer(BasePruningMethod):
-    """Sequence of pruning methods applied iteratively. Mirrors ``prune.PruningContainer``."""
+    """Hold pruning methods applied in turn. Mirrors ``torch.nn.utils.prune.PruningContainer``."""
 
     def __init__(self, *args: BasePruningMethod) -> None:
         self._pruning_methods: tuple[BasePruningMethod, ...] = ()
@@ -247,7 +247,7 @@ class PruningContainer(BasePruningMethod):
 
 
 class Identity(BasePruningMethod):
-    """Reparametrise without pruning (mask of ones). Mirrors ``prune.Identity``."""
+    """Reparametrise with a mask of ones. Mirrors ``torch.nn.utils.prune.Identity``."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -261,7 +261,7 @@ class Identity(BasePruningMethod):
 
 
 class RandomUnstructured(BasePruningMethod):
-    """Prune ``amount`` unpruned entries at random. Mirrors ``prune.RandomUnstructured``."""
+    """Prune random entries. Mirrors ``torch.nn.utils.prune.RandomUnstructured``."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -285,7 +285,7 @@ class RandomUnstructured(BasePruningMethod):
 
 
 class L1Unstructured(BasePruningMethod):
-    """Prune the ``amount`` entries of smallest magnitude. Mirrors ``prune.L1Unstructured``."""
+    """Prune the smallest-magnitude entries. Mirrors ``torch.nn.utils.prune.L1Unstructured``."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -311,7 +311,7 @@ class L1Unstructured(BasePruningMethod):
 
 
 class RandomStructured(BasePruningMethod):
-    """Prune ``amount`` random channels along ``dim``. Mirrors ``prune.RandomStructured``."""
+    """Prune random channels. Mirrors ``torch.nn.utils.prune.RandomStructured``."""
 
     PRUNING_TYPE = "structured"
 
@@ -340,7 +340,7 @@ class RandomStructured(BasePruningMethod):
 
 
 class LnStructured(BasePruningMethod):
-    """Prune the ``amount`` channels of smallest Ln norm. Mirrors ``prune.LnStructured``."""
+    """Prune the lowest Ln-norm channels. Mirrors ``torch.nn.utils.prune.LnStructured``."""
 
     PRUNING_TYPE = "structured"
 
@@ -381,7 +381,7 @@ class LnStructured(BasePruningMethod):
 
 
 class CustomFromMask(BasePruningMethod):
-    """Prune with a given mask. Mirrors ``prune.CustomFromMask``."""
+    """Prune with a given mask. Mirrors ``torch.nn.utils.prune.CustomFromMask``."""
 
     PRUNING_TYPE = "global"
 
