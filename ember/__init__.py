@@ -18,6 +18,7 @@ from ember import (
     nn,
     optim,
     special,
+    testing,
     train,
     transforms,
     utils,

@@ -7,7 +7,7 @@ Differences from PyTorch: the deprecated hook-based ``nn.utils.weight_norm`` and
 ``nn.utils.spectral_norm`` are not provided; use the ``parametrizations`` versions.
 """
 
-from ember.nn.utils import fusion, parametrizations, parametrize, rnn, stateless
+from ember.nn.utils import fusion, parametrizations, parametrize, prune, rnn, stateless
 from ember.nn.utils.clip_grad import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -29,5 +29,6 @@ __all__ = [
     "parameters_to_vector",
     "parametrizations",
     "parametrize",
+    "prune",
     "vector_to_parameters",
 ]
