@@ -7,6 +7,7 @@ summing the gradients that reach each node before running its backward.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,6 +15,12 @@ from ember.autograd.function import _FREED, Context
 from ember.autograd.grad_mode import set_grad_enabled
 from ember.backend import array_module
 from ember.tensor import Tensor
+
+# Switches flipped by anomaly_mode: plain globals, one load per backward step when off.
+_anomaly = False
+_check_nan = True
+# The backward calls running now, innermost last: [order, needed, set of order or None].
+_graph_tasks: list = []
 
 
 def backward(
@@ -154,6 +161,25 @@ def _run(
         for i, t in enumerate(targets):
             captures.setdefault((t.grad_fn or t, t._output_nr), []).append(i)
     found: list = [None] * (len(targets) if targets is not None else 0)
+    _graph_tasks.append([order, needed, None])
+    try:
+        _sweep(order, buffers, needed, captures, found, retain, create_graph, accumulate)
+    finally:
+        _graph_tasks.pop()
+    return found
+
+
+def _sweep(
+    order: list,
+    buffers: dict,
+    needed: set | None,
+    captures: dict,
+    found: list,
+    retain: bool,
+    create_graph: bool,
+    accumulate: bool,
+) -> None:
+    """Walk the nodes in order, running each backward and passing its gradients on."""
     pop, get = buffers.pop, buffers.get
     with set_grad_enabled(create_graph):
         for node in order:
@@ -167,7 +193,7 @@ def _run(
                 raise RuntimeError(_FREED)
             if captures or node.tensor_hooks or node.output_meta is not None:
                 buf = _prepare(node, buf, captures, found)
-            grads = node.fn.backward(node, *buf)
+            grads = _backward_with_anomaly(node, buf) if _anomaly else node.fn.backward(node, *buf)
             if type(grads) is not tuple:
                 grads = (grads,)
             edges = node.next_edges
@@ -187,7 +213,51 @@ def _run(
                     else:
                         old = tbuf[nr]
                         tbuf[nr] = g if old is None else old + g
-    return found
+
+
+def _backward_with_anomaly(node: Context, buf: list) -> Any:
+    """Run a node's backward under detect_anomaly: NaN check, forward stack on errors."""
+    try:
+        grads = node.fn.backward(node, *buf)
+        if _check_nan:
+            for i, g in enumerate(grads if type(grads) is tuple else (grads,)):
+                if isinstance(g, Tensor) and _has_nan(g):
+                    raise RuntimeError(
+                        f"Function '{node.name()}' returned nan values in its {i}th output."
+                    )
+    except Exception:
+        stack = node.__dict__.get("forward_stack")
+        if stack is None:
+            info = (
+                "No forward pass information available. Enable detect anomaly during forward "
+                "pass for more information."
+            )
+        else:
+            info = "Traceback of forward call that caused the error:\n" + "".join(stack)
+        warnings.warn(f"Error detected in {node.name()}. {info}", UserWarning, stacklevel=5)
+        raise
+    return grads
+
+
+def _has_nan(g: Tensor) -> bool:
+    return g.is_floating_point() and bool(array_module(g.data).isnan(g.data).any())
+
+
+def will_engine_execute_node(node: Any) -> bool:
+    """Whether the running backward call will run ``node`` (a grad_fn or a leaf tensor)."""
+    if not _graph_tasks:
+        raise RuntimeError(
+            "_will_engine_execute_node should only be called during the backward pass"
+        )
+    task = _graph_tasks[-1]
+    if task[2] is None:
+        task[2] = set(task[0])
+    return node in task[2] and (task[1] is None or node in task[1])
+
+
+def current_graph_task() -> list | None:
+    """The record of the innermost running backward call, or None outside backward."""
+    return _graph_tasks[-1] if _graph_tasks else None
 
 
 def _reach_leaf(

@@ -9,6 +9,7 @@ the context as the ``grad_fn`` of the outputs. It is the hot path of every op: k
 from __future__ import annotations
 
 import functools
+import traceback
 from typing import Any
 
 from ember.autograd.grad_mode import grad_mode, no_grad
@@ -17,6 +18,11 @@ from ember.backend.dtypes import ALL_DTYPES
 from ember.tensor import Tensor
 
 _DIFFERENTIABLE = frozenset(d.np for d in ALL_DTYPES if d.is_floating_point)
+
+# Switches flipped by anomaly_mode and graph: plain globals, one load per recorded op when off.
+_anomaly = False  # record the forward stack of each node (set_detect_anomaly)
+_saved_hooks: list = []  # (pack, unpack) pairs of saved_tensors_hooks, innermost last
+_OUTPUT = object()  # marks a hooked saved value that is one of its node's outputs
 
 _FREED = (
     "Trying to backward through the graph a second time (or directly access saved tensors "
@@ -109,7 +115,7 @@ class Context:
 def _unpack(ctx: Context, entry: tuple) -> Tensor | None:
     kind, value, version, counter, index = entry
     if counter is not None and counter[0] != version:
-        tensor = value if kind == 0 else Tensor(value)
+        tensor = value if kind == 0 else Tensor(value[1](value[0]).data if kind == 3 else value)
         tensor_desc = f"[{tensor.type()} {list(tensor.shape)}]"
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
@@ -123,7 +129,33 @@ def _unpack(ctx: Context, entry: tuple) -> Tensor | None:
         out = Tensor(value, requires_grad=True)
         out.grad_fn, out._output_nr, out._version = ctx, index, counter
         return out
+    if kind == 3:
+        return _unpack_hooked(ctx, value, counter, index)
     return value  # a constant
+
+
+def _unpack_hooked(ctx: Context, value: tuple, counter: list | None, index: int) -> Tensor:
+    """Run the unpack hook of a value saved under saved_tensors_hooks and rewire its graph."""
+    packed, unpack, link = value
+    tensor = unpack(packed)
+    if not isinstance(tensor, Tensor):
+        raise TypeError(
+            "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
+            f"type {type(tensor).__name__}"
+        )
+    if link is None:  # a constant, or an input that does not require grad
+        return Tensor(tensor.data)
+    out = Tensor(tensor.data, requires_grad=True)
+    if link is _OUTPUT:  # one of ctx's own outputs
+        out.grad_fn, out._output_nr, out._version = ctx, index, counter
+    elif isinstance(link, Tensor):  # a leaf input: reach it through an identity node
+        node = Context(_Unpacked)
+        node.needs_input_grad = [True]
+        node.next_edges = ((link, 0),)
+        out.grad_fn = node
+    else:  # a non-leaf input: the same place in the graph as the original
+        out.grad_fn, out._output_nr = link
+    return out
 
 
 def _save(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
@@ -134,8 +166,26 @@ def _save(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
             continue
         array = value.data if isinstance(value, Tensor) else value
         entries.append(_saved_entry(array, args, outputs, raws))
+    if _saved_hooks:
+        entries = [_pack(entry, outputs) for entry in entries]
     ctx._saved = entries
     ctx._to_save = None
+
+
+def _pack(entry: tuple, outputs: tuple) -> tuple:
+    """Send one saved tensor through the innermost pack hook (saved_tensors_hooks)."""
+    kind, value, version, counter, index = entry
+    if kind == 0:
+        link = value.grad_fn and (value.grad_fn, value._output_nr)
+        tensor, link = value, link or (value if value._requires_grad else None)
+    elif kind == 1:
+        tensor, link = outputs[index], _OUTPUT
+    elif isinstance(value, Tensor):
+        tensor, link = value, None
+    else:  # None or a Python scalar: not a tensor, no hook
+        return entry
+    pack, unpack = _saved_hooks[-1]
+    return (3, (pack(tensor), unpack, link), version, counter, index)
 
 
 def _saved_entry(array: Any, args: tuple, outputs: tuple, raws: tuple) -> tuple:
@@ -240,10 +290,20 @@ def _record(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
     for i, out in enumerate(outputs):
         if out.data.dtype in _DIFFERENTIABLE and (skip is None or id(out.data) not in skip):
             out.grad_fn, out._output_nr, out._requires_grad = ctx, i, True
+    if _anomaly:  # detect_anomaly: where this node came from, for errors in its backward
+        ctx.forward_stack = traceback.format_stack()[:-2]
     if len(outputs) > 1:
         ctx.output_meta = tuple((o.shape, o.dtype, o._requires_grad) for o in outputs)
     if ctx._to_save is not None:
         _save(ctx, args, outputs, raws)
+
+
+class _Unpacked(Function):
+    """Identity node between a leaf and its copy from a saved_tensors_hooks unpack hook."""
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        return grad
 
 
 class TensorFunction(Function):
