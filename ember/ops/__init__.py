@@ -25,6 +25,7 @@ from ember.ops.indexing import *
 from ember.ops.inplace import *
 from ember.ops.join import *
 from ember.ops.linalg import *
+from ember.ops.lu import *
 from ember.ops.magnitude import *
 from ember.ops.masking import *
 from ember.ops.matrix_functions import *
@@ -73,6 +74,7 @@ _MODULES = (
     "inplace",
     "join",
     "linalg",
+    "lu",
     "magnitude",
     "masking",
     "matrix_functions",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
@@ -9,12 +11,21 @@ import torch
 import ember
 import ember.linalg as elinalg
 from ember.ops import solvers
+from ember.ops.lu import lu, lu_solve, lu_unpack
 from tests.helpers import assert_same, check_gradcheck, check_op
+
+# The torch.* functions under test (ops/solvers.py and ops/lu.py).
+OURS = SimpleNamespace(
+    **{name: getattr(solvers, name) for name in solvers.__all__},
+    lu=lu,
+    lu_solve=lu_solve,
+    lu_unpack=lu_unpack,
+)
 
 
 def top(m):
-    """The torch.* namespace of the module under test (ember's lives in ops/solvers.py)."""
-    return solvers if m is ember else m
+    """The torch.* namespace of the modules under test."""
+    return OURS if m is ember else m
 
 
 def well_conditioned(*shape, seed=0, dtype="float32"):
@@ -185,11 +196,11 @@ def test_lu_top_level():
     a = rand(2, 4, 3, seed=11)
     check_op(lambda m, a: top(m).lu(a), inputs=[a], rtol=1e-3, atol=1e-4)
     s = np.stack([rand(3, 3, seed=12), SINGULAR])
-    e = solvers.lu(ember.tensor(s), get_infos=True)
+    e = OURS.lu(ember.tensor(s), get_infos=True)
     t = torch.lu(torch.tensor(s), get_infos=True)
     assert_same(tuple(e), tuple(t))
     with pytest.raises(RuntimeError, match="LU without pivoting is not implemented"):
-        solvers.lu(ember.tensor(s), pivot=False)
+        OURS.lu(ember.tensor(s), pivot=False)
 
 
 def test_lu_errors():
@@ -199,7 +210,7 @@ def test_lu_errors():
             fn(a, pivot=False)
     with pytest.raises(RuntimeError, match=r"linalg\.lu: Expected tensor with 2 or more dim"):
         elinalg.lu(ember.tensor(rand(3)))
-    for fn in (elinalg.lu_factor, elinalg.lu_factor_ex, solvers.lu):
+    for fn in (elinalg.lu_factor, elinalg.lu_factor_ex, OURS.lu):
         with pytest.raises(RuntimeError, match=r"torch\.lu_factor: Expected tensor with 2 or more"):
             fn(ember.tensor(rand(3)))
         with pytest.raises(NotImplementedError, match="\"lu_cpu\" not implemented for 'Long'"):
@@ -253,7 +264,7 @@ def test_lu_unpack_flags():
     lu, piv = elinalg.lu_factor(ember.tensor(rand(3, 3)))
     tlu, tpiv = torch.tensor(lu.data), torch.tensor(piv.data)
     for data, pivots in [(False, True), (True, False)]:
-        e = solvers.lu_unpack(lu, piv, unpack_data=data, unpack_pivots=pivots)
+        e = OURS.lu_unpack(lu, piv, unpack_data=data, unpack_pivots=pivots)
         t = torch.lu_unpack(tlu, tpiv, unpack_data=data, unpack_pivots=pivots)
         assert_same(tuple(e), tuple(t))
 
@@ -267,9 +278,9 @@ def test_lu_solve_errors():
     with pytest.raises(RuntimeError, match="LU_pivots is expected to be a contiguous tensor"):
         elinalg.lu_solve(lu, piv.long(), ember.tensor(rand(3, 2)))
     with pytest.raises(RuntimeError, match=r"must be between 1 and LU\.size"):
-        solvers.lu_unpack(lu, ember.tensor(np.array([1, 2, 7], "int32")))
+        OURS.lu_unpack(lu, ember.tensor(np.array([1, 2, 7], "int32")))
     with pytest.raises(RuntimeError, match="Expected tensor with 2 or more dimensions"):
-        solvers.lu_unpack(ember.tensor(rand(3)), piv)
+        OURS.lu_unpack(ember.tensor(rand(3)), piv)
 
 
 # -- Cholesky solves -----------------------------------------------------------------------------
