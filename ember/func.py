@@ -427,7 +427,8 @@ def _linear_map(func: Callable, fresh: list, spec: Any, has_aux: bool, api: str)
                     f"{api}: expected f(*primals) to return only tensors, got unsupported type "
                     f"{type(o)}"
                 )
-        dummies = [zeros_like(o).requires_grad_(True) for o in outs]
+        # integer outputs (argmax, ...) cannot depend on the inputs: their tangent is zero
+        dummies = [zeros_like(o).requires_grad_(o.requires_grad) for o in outs]
         pairs = [(o, u) for o, u in zip(outs, dummies) if o.requires_grad]
         transposed = [None] * len(fresh)
         if pairs:
@@ -444,19 +445,22 @@ def _linear_map(func: Callable, fresh: list, spec: Any, has_aux: bool, api: str)
 def _apply_linear(transposed: list, dummies: list, t_leaves: list, graph: bool) -> list:
     """J v for the tangents v: the gradient of sum_i <(J^T u)_i, v_i> with respect to u."""
     pairs = [(g, t) for g, t in zip(transposed, t_leaves) if g is not None and g.requires_grad]
-    found = [None] * len(dummies)
-    if pairs:
+    wanted = [u for u in dummies if u.requires_grad]
+    found = {}
+    if pairs and wanted:
         with enable_grad():
-            found = _autograd_grad(
+            grads = _autograd_grad(
                 [g for g, _ in pairs],
-                dummies,
+                wanted,
                 [t for _, t in pairs],
                 retain_graph=True,
                 create_graph=graph,
                 allow_unused=True,
             )
+        found = {id(u): g for u, g in zip(wanted, grads)}
     out = []
-    for g, u in zip(found, dummies):
+    for u in dummies:
+        g = found.get(id(u))
         g = zeros_like(u) if g is None else g
         out.append(g if graph else g.detach())
     return out

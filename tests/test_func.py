@@ -527,3 +527,11 @@ def test_func_namespace_exports_vmap():
     assert {"vmap", "jvp", "jacfwd", "linearize", "stack_module_state", "functionalize"} <= set(
         ef.__all__
     )
+
+
+def test_jvp_integer_output_has_zero_tangent():
+    e, t = both(arrays((4,), (4,), seed=13))
+    compare(
+        ef.jvp(lambda x: (x * 2, x.argmax()), (e[0],), (e[1],)),
+        tf.jvp(lambda x: (x * 2, x.argmax()), (t[0],), (t[1],)),
+    )
