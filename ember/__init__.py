@@ -55,6 +55,7 @@ from ember.backend.dtypes import (
     uint8,
 )
 from ember.backend.random import default_generator, initial_seed, manual_seed, seed
+from ember.func import vmap
 from ember.io import load, save
 from ember.ops import *
 from ember.printing import get_printoptions, printoptions, set_printoptions

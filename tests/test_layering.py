@@ -58,6 +58,7 @@ LAYERS: dict[str, int] = {
     "ember.special": 5,
     "ember.distributions": 5,
     "ember.func": 5,
+    "ember.func_vmap": 5,
     "ember.testing": 5,
     "ember.datasets": 5,
     "ember.transforms": 5,
