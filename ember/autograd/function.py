@@ -115,7 +115,7 @@ class Context:
 def _unpack(ctx: Context, entry: tuple) -> Tensor | None:
     kind, value, version, counter, index = entry
     if counter is not None and counter[0] != version:
-        tensor = value if kind == 0 else Tensor(value[1](value[0]).data if kind == 3 else value)
+        tensor = value if kind == 0 else Tensor(value)
         tensor_desc = f"[{tensor.type()} {list(tensor.shape)}]"
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
@@ -130,11 +130,11 @@ def _unpack(ctx: Context, entry: tuple) -> Tensor | None:
         out.grad_fn, out._output_nr, out._version = ctx, index, counter
         return out
     if kind == 3:
-        return _unpack_hooked(ctx, value, counter, index)
+        return _unpack_hooked(ctx, value, index)
     return value  # a constant
 
 
-def _unpack_hooked(ctx: Context, value: tuple, counter: list | None, index: int) -> Tensor:
+def _unpack_hooked(ctx: Context, value: tuple, index: int) -> Tensor:
     """Run the unpack hook of a value saved under saved_tensors_hooks and rewire its graph."""
     packed, unpack, link = value
     tensor = unpack(packed)
@@ -147,7 +147,7 @@ def _unpack_hooked(ctx: Context, value: tuple, counter: list | None, index: int)
         return Tensor(tensor.data)
     out = Tensor(tensor.data, requires_grad=True)
     if link is _OUTPUT:  # one of ctx's own outputs
-        out.grad_fn, out._output_nr, out._version = ctx, index, counter
+        out.grad_fn, out._output_nr = ctx, index
     elif isinstance(link, Tensor):  # a leaf input: reach it through an identity node
         node = Context(_Unpacked)
         node.needs_input_grad = [True]
@@ -174,7 +174,7 @@ def _save(ctx: Context, args: tuple, outputs: tuple, raws: tuple) -> None:
 
 def _pack(entry: tuple, outputs: tuple) -> tuple:
     """Send one saved tensor through the innermost pack hook (saved_tensors_hooks)."""
-    kind, value, version, counter, index = entry
+    kind, value, version, _, index = entry
     if kind == 0:
         link = value.grad_fn and (value.grad_fn, value._output_nr)
         tensor, link = value, link or (value if value._requires_grad else None)
@@ -185,7 +185,8 @@ def _pack(entry: tuple, outputs: tuple) -> tuple:
     else:  # None or a Python scalar: not a tensor, no hook
         return entry
     pack, unpack = _saved_hooks[-1]
-    return (3, (pack(tensor), unpack, link), version, counter, index)
+    # No version check afterwards, as PyTorch: the hooks own the saved data from here on.
+    return (3, (pack(tensor), unpack, link), version, None, index)
 
 
 def _saved_entry(array: Any, args: tuple, outputs: tuple, raws: tuple) -> tuple:
