@@ -2151,6 +2151,108 @@ class Tensor:
     def lu(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.lu(self, *args, **kwargs)
 
+    # -- Interop and in-place twins (ops/interop.py, ops/inplace_twins.py) --------------------
+    def __dlpack__(self, *, stream: Any = None, **kwargs: Any) -> Any:
+        """Export the data as a DLPack capsule, sharing memory. Mirrors ``Tensor.__dlpack__``.
+
+        Keywords (``max_version``, ``dl_device``, ``copy``) go to the array's ``__dlpack__``.
+        """
+        if self._requires_grad:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        return self.data.__dlpack__(stream=stream, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """Return the DLPack (device type, index). Mirrors ``torch.Tensor.__dlpack_device__``."""
+        return self.data.__dlpack_device__()
+
+    @property
+    def imag(self) -> Tensor:
+        """The imaginary part: an error, as Ember has no complex dtypes."""
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+    def dim_order(self) -> tuple[int, ...]:
+        """Return the dims from outermost to innermost in memory. Mirrors ``Tensor.dim_order``."""
+        strides = self.stride()
+        return tuple(sorted(range(self.data.ndim), key=lambda d: -strides[d]))
+
+    def gcd_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.gcd_(self, *args, **kwargs)
+
+    def lcm_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lcm_(self, *args, **kwargs)
+
+    def ldexp_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ldexp_(self, *args, **kwargs)
+
+    def deg2rad_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.deg2rad_(self, *args, **kwargs)
+
+    def rad2deg_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.rad2deg_(self, *args, **kwargs)
+
+    def copysign_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.copysign_(self, *args, **kwargs)
+
+    def heaviside_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.heaviside_(self, *args, **kwargs)
+
+    def nextafter_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nextafter_(self, *args, **kwargs)
+
+    def i0_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.i0_(self, *args, **kwargs)
+
+    def sinc_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.sinc_(self, *args, **kwargs)
+
+    def xlogy_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.xlogy_(self, *args, **kwargs)
+
+    def lgamma_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.lgamma_(self, *args, **kwargs)
+
+    def digamma_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.digamma_(self, *args, **kwargs)
+
+    def polygamma_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.polygamma_(self, *args, **kwargs)
+
+    def mvlgamma_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.mvlgamma_(self, *args, **kwargs)
+
+    def igamma_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.igamma_(self, *args, **kwargs)
+
+    def igammac_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.igammac_(self, *args, **kwargs)
+
+    def addr_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.addr_(self, *args, **kwargs)
+
+    def renorm_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.renorm_(self, *args, **kwargs)
+
+    def index_reduce_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.index_reduce_(self, *args, **kwargs)
+
+    def put_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.put_(self, *args, **kwargs)
+
+    def conj_physical_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.conj_physical_(self, *args, **kwargs)
+
+    def angle(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.angle(self, *args, **kwargs)
+
+    def as_strided(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.as_strided(self, *args, **kwargs)
+
+    def as_strided_(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.as_strided_(self, *args, **kwargs)
+
+    def as_strided_scatter(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.as_strided_scatter(self, *args, **kwargs)
+
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     """Turn a possibly negative dim into an index, with PyTorch's IndexError when out of range."""
