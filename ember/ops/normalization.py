@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_BLAS_COLS = 1 << 16  # longest rows summed by BLAS (float32 accumulation) rather than pairwise
 
 
 def _group_dot(xp: Any, a: Array, b: Array, dims: tuple, shape: tuple) -> Array:
@@ -56,6 +57,37 @@ def _broadcast_dims(shape: tuple, target: tuple) -> tuple:
     return tuple(i for i in range(len(shape)) if i < lead or target[i - lead] == 1)
 
 
+def _rows(x: Array, dims: tuple) -> tuple[int, int] | None:
+    """(rows, cols) of x as a matrix when dims are its trailing dims, else None.
+
+    Trailing dims are layer, group and instance norm's; rows longer than ``_BLAS_COLS`` (summed
+    pairwise instead), batch norm's dims and empty inputs give None.
+    """
+    ndim, k = x.ndim, len(dims)
+    if dims != tuple(range(ndim - k, ndim)) or not x.size:
+        return None
+    cols = math.prod(x.shape[ndim - k :])
+    return (x.size // cols, cols) if cols <= _BLAS_COLS else None
+
+
+def _by_column(weight: Array | None, shape: tuple, dims: tuple) -> bool:
+    """Whether weight is None or spans exactly the normalised trailing dims (layer norm)."""
+    return weight is None or weight.shape == shape[len(shape) - len(dims) :]
+
+
+def _row_stats(xp: Any, x: Array, dims: tuple, rows: tuple) -> tuple[Array, Array, Array]:
+    """Mean, x - mean and biased var over trailing dims, x seen as a (rows, cols) matrix."""
+    n_rows, cols = rows
+    x2 = x.reshape(n_rows, cols)
+    mean = x2 @ xp.ones(cols, x.dtype)  # a BLAS matrix-vector product: the fastest row sums
+    mean /= cols
+    centred = x2 - mean[:, None]
+    var = xp.einsum("ij,ij->i", centred, centred)  # two-pass variance, no temporary
+    var /= cols
+    stat = x.shape[: x.ndim - len(dims)] + (1,) * len(dims)
+    return mean.reshape(stat), centred.reshape(x.shape), var.reshape(stat)
+
+
 class Normalize(Function):
     """(x - mean) * invstd * weight + bias, stats over dims; also returns mean and biased var."""
 
@@ -68,15 +100,17 @@ class Normalize(Function):
             ctx.save_for_backward(x, weight)
         dtype = x.dtype
         x, weight, bias = _wide(xp, x, weight, bias)
-        mean = x.mean(axis=dims, keepdims=True)
-        out = x - mean
-        var = _group_dot(xp, out, out, dims, mean.shape)
-        var /= _count(x.shape, dims)
+        rows = _rows(x, dims)
+        if rows is None:
+            mean = x.mean(axis=dims, keepdims=True)
+            out = x - mean
+            var = _group_dot(xp, out, out, dims, mean.shape)
+            var /= _count(x.shape, dims)
+        else:  # trailing dims: BLAS row sums, one centred buffer, one sum of squares
+            mean, out, var = _row_stats(xp, x, dims, rows)
         invstd = xp.sqrt(var + eps)
         xp.divide(1, invstd, out=invstd)
-        if ctx.needs_input_grad:
-            ctx.dims, ctx.eps, ctx.mean, ctx.invstd = dims, eps, mean, invstd
-            ctx.bias_shape = None if bias is None else bias.shape
+        xhat = None
         if weight is None:
             out *= invstd
         else:
@@ -85,9 +119,17 @@ class Normalize(Function):
                 out *= scale
             else:
                 out *= invstd
-                out *= weight
+                xhat = out
+                out = out * weight
         if bias is not None:
-            out += bias
+            if xhat is None and rows is not None:
+                xhat, out = out, out + bias
+            else:
+                out += bias
+        if ctx.needs_input_grad:
+            ctx.dims, ctx.eps, ctx.mean, ctx.invstd = dims, eps, mean, invstd
+            ctx.bias_shape = None if bias is None else bias.shape
+            ctx.xhat = xhat if rows is not None and _by_column(weight, x.shape, dims) else None
         ctx.mark_non_differentiable(mean, var)
         return out.astype(dtype, copy=False), mean, var
 
@@ -98,13 +140,55 @@ class Normalize(Function):
         grad_x = grad_w = grad_b = None
         if need_x or need_w:
             grads = NormalizeBackward.apply(
-                grad, x, weight, ctx.mean, ctx.invstd, ctx.dims, ctx.eps, need_x, need_w
+                grad, x, weight, ctx.mean, ctx.invstd, ctx.dims, ctx.eps, need_x, need_w, ctx.xhat
             )
             grad_x = grads[0] if need_x else None
             grad_w = grads[-1] if need_w else None
         if need_b:
             grad_b = sum_to(grad, ctx.bias_shape)
         return grad_x, grad_w, grad_b, None, None
+
+
+def _row_grads(
+    xp: Any,
+    grad: Array,
+    x: Array,
+    weight: Array | None,
+    mean: Array,
+    invstd: Array,
+    rows: tuple,
+    need_x: bool,
+    xhat: Array | None,
+) -> tuple[Array | None, Array | None]:
+    """NormalizeBackward over trailing dims with a per-column weight (layer norm), as matrices.
+
+    With t = grad * xhat, gh = grad * weight and n columns, all row and column sums are BLAS
+    matrix-vector products: grad_w = 1 @ t, sum(gh) = grad @ w, sum(gh * xhat) = t @ w, and
+    grad_x = invstd * (gh - sum(gh) / n - xhat * sum(gh * xhat) / n) takes four array passes.
+    """
+    n_rows, cols = rows
+    invstd = invstd.reshape(n_rows, 1)
+    if xhat is None:
+        xhat = x.reshape(n_rows, cols) - mean.reshape(n_rows, 1)
+        xhat *= invstd
+    else:
+        xhat = xhat.reshape(n_rows, cols)
+    grad = grad.reshape(n_rows, cols)
+    t = grad * xhat
+    grad_w = None if weight is None else xp.ones(n_rows, t.dtype) @ t
+    if not need_x:
+        return None, grad_w
+    w = xp.ones(cols, t.dtype) if weight is None else weight.reshape(cols)
+    coef = t @ w
+    coef /= cols
+    gh_mean = grad @ w
+    gh_mean /= cols
+    xp.multiply(xhat, coef[:, None], out=t)
+    gh = grad if weight is None else grad * w
+    grad_x = xp.subtract(gh, t, out=t)
+    grad_x -= gh_mean[:, None]
+    grad_x *= invstd
+    return grad_x, grad_w
 
 
 class NormalizeBackward(Function):
@@ -126,6 +210,7 @@ class NormalizeBackward(Function):
         eps: float,
         need_x: bool,
         need_w: bool,
+        xhat: Array | None = None,
     ) -> tuple[Array, ...]:
         xp = array_module(x)
         if ctx.needs_input_grad:
@@ -133,6 +218,13 @@ class NormalizeBackward(Function):
             ctx.save_for_backward(grad, x, weight)
         x_dtype, w_dtype = x.dtype, None if weight is None else weight.dtype
         grad, x, weight = _wide(xp, grad, x, weight)
+        rows = _rows(x, dims)
+        if rows is not None and _by_column(weight, x.shape, dims):
+            grad_x, grad_w = _row_grads(xp, grad, x, weight, mean, invstd, rows, need_x, xhat)
+            out = (grad_x.reshape(x.shape).astype(x_dtype, copy=False),) if need_x else ()
+            if need_w:
+                out += (grad_w.reshape(weight.shape).astype(w_dtype, copy=False),)
+            return out
         xhat = x - mean
         xhat *= invstd
         n = _count(x.shape, dims)
@@ -194,7 +286,7 @@ class NormalizeBackward(Function):
             d_grad if needs[0] else None,
             d_x if needs[1] else None,
             d_w if needs[2] else None,
-            *(None,) * 6,
+            *(None,) * 7,
         )
 
 

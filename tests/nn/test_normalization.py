@@ -80,6 +80,47 @@ def test_layer_norm_float64_dtype():
     check_op(lambda m, x, w, b: F(m).layer_norm(x, (5,), w, b), (3, 5), (5,), (5,), dtype="float64")
 
 
+def test_layer_norm_offset_input():
+    # Rows far from zero: the statistics must keep the spread (E[x^2] - m^2 would be off by ~5%).
+    fn = lambda m, x, w, b: F(m).layer_norm(x + 1000.0, (64,), w, b)  # noqa: E731
+    check_op(fn, (6, 64), (64,), (64,), rtol=1e-3, atol=1e-3)  # float32 mean rounding ~1e-4
+    check_op(fn, (6, 64), (64,), (64,), dtype="float64")
+
+
+def test_layer_norm_output_modified_in_place():
+    # The forward keeps its own normalised buffer: changing the output does not change grads.
+    check_op(lambda m, x, w, b: F(m).layer_norm(x, (4,), w, b).mul_(2), (3, 4), (4,), (4,))
+    check_op(lambda m, x, b: F(m).layer_norm(x, (4,), None, b).add_(1), (3, 4), (4,))
+
+
+def test_layer_norm_backward_twice_and_weight_grad_only():
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((5, 8), (8,), (8,)))
+    g = rng.standard_normal((5, 8)).astype(np.float32)
+    grads = {}
+    for m in (ember, torch):
+        xt, wt, bt = (m.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = F(m).layer_norm(xt, (8,), wt, bt)
+        y.backward(m.tensor(g), retain_graph=True)
+        y.backward(m.tensor(g))  # saved buffers must survive the first backward
+        frozen = F(m).layer_norm(m.tensor(x), (8,), wt)  # no input grad: weight only
+        (gw,) = m.autograd.grad(frozen, wt, m.tensor(g))
+        grads[m.__name__] = xt.grad, wt.grad, bt.grad, gw
+    for e, t in zip(grads["ember"], grads["torch"], strict=True):
+        assert_same(e, t, rtol=1e-4, atol=1e-5)
+
+
+def test_group_norm_bias_only():
+    # PyTorch fails on a bias without weight ("tensor does not have a device"): its oracle is
+    # the same call with a weight of ones.
+    def fn(m, x, b, groups):
+        weight = None if m is ember else torch.ones(x.shape[1])
+        return F(m).group_norm(x, groups, weight, b)
+
+    check_op(lambda m, x, b: fn(m, x, b, 2), (2, 4, 3), (4,))
+    check_op(lambda m, x, b: fn(m, x, b, 1), (2, 3, 5), (3,))
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_low_precision_computes_in_float32(dtype):
     tol = {"rtol": 2e-2, "atol": 2e-2}
