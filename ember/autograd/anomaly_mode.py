@@ -22,6 +22,7 @@ __all__ = [
     "detect_anomaly",
     "is_anomaly_check_nan_enabled",
     "is_anomaly_enabled",
+    "set_anomaly_enabled",
     "set_detect_anomaly",
 ]
 
@@ -39,9 +40,18 @@ def is_anomaly_check_nan_enabled() -> bool:
     return _engine._check_nan
 
 
-def _set_anomaly_enabled(mode: bool, check_nan: bool = True) -> None:
-    _function._anomaly = _engine._anomaly = bool(mode)
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Switch anomaly detection on or off for good. Mirrors ``torch.set_anomaly_enabled``.
+
+    Args:
+        enabled: Turn anomaly detection on (True) or off (False).
+        check_nan: Raise when a backward returns NaN values.
+    """
+    _function._anomaly = _engine._anomaly = bool(enabled)
     _engine._check_nan = bool(check_nan)
+
+
+_set_anomaly_enabled = set_anomaly_enabled
 
 
 class _AnomalyContext:

@@ -14,12 +14,14 @@ from ember.autograd.anomaly_mode import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,
     is_anomaly_enabled,
+    set_anomaly_enabled,
     set_detect_anomaly,
 )
 from ember.autograd.function import TensorFunction
 from tests.helpers import assert_same
 
 ENABLED = "Anomaly Detection has been enabled"
+MODS = pytest.mark.parametrize("m", [ember, torch], ids=["ember", "torch"])
 
 
 @pytest.fixture(autouse=True)
@@ -205,6 +207,16 @@ def test_set_detect_anomaly_call_nesting_and_restore(m):
     assert enabled() is True and check_nan() is True
     set_mode(False)
     assert enabled() is False
+
+
+@MODS
+def test_set_anomaly_enabled(m):
+    setter = set_anomaly_enabled if m is ember else torch.set_anomaly_enabled
+    _, _, enabled, check_nan, _ = _api(m)
+    setter(True, check_nan=False)
+    assert (enabled(), check_nan()) == (True, False)
+    setter(False)
+    assert (enabled(), check_nan()) == (False, True)
 
 
 def test_decorator_forms():
