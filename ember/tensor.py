@@ -2170,6 +2170,66 @@ class Tensor:
         """The imaginary part: an error, as Ember has no complex dtypes."""
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
 
+    def const_data_ptr(self) -> int:
+        """Return the address of the first element. Mirrors ``torch.Tensor.const_data_ptr``."""
+        return _data_ptr(self.data)
+
+    def dense_dim(self) -> int:
+        """Return the number of dense dims: all of them. Mirrors ``torch.Tensor.dense_dim``."""
+        return self.data.ndim
+
+    def sparse_dim(self) -> int:
+        """Return 0: Ember tensors are dense. Mirrors ``torch.Tensor.sparse_dim``."""
+        return 0
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+        """Return self (already dense), cast when dtype is given. Mirrors ``Tensor.to_dense``."""
+        return self if dtype is None else self.to(dtype)
+
+    def is_distributed(self) -> bool:
+        """Return False, as PyTorch does for ordinary tensors. Mirrors ``is_distributed``."""
+        return False
+
+    @property
+    def is_sparse_csr(self) -> bool:
+        """False: Ember has no sparse tensors."""
+        return False
+
+    @property
+    def is_mps(self) -> bool:
+        """False: Ember has no MPS backend."""
+        return False
+
+    @property
+    def is_xpu(self) -> bool:
+        """False: Ember has no XPU backend."""
+        return False
+
+    @property
+    def is_xla(self) -> bool:
+        """False: Ember has no XLA backend."""
+        return False
+
+    @property
+    def is_ipu(self) -> bool:
+        """False: Ember has no IPU backend."""
+        return False
+
+    @property
+    def is_maia(self) -> bool:
+        """False: Ember has no MAIA backend."""
+        return False
+
+    @property
+    def is_mtia(self) -> bool:
+        """False: Ember has no MTIA backend."""
+        return False
+
+    @property
+    def is_vulkan(self) -> bool:
+        """False: Ember has no Vulkan backend."""
+        return False
+
     def dim_order(self) -> tuple[int, ...]:
         """Return the dims from outermost to innermost in memory. Mirrors ``Tensor.dim_order``."""
         strides = self.stride()
@@ -2252,6 +2312,9 @@ class Tensor:
 
     def as_strided_scatter(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.as_strided_scatter(self, *args, **kwargs)
+
+    def nonzero_static(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.nonzero_static(self, *args, **kwargs)
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:

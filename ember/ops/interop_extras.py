@@ -32,6 +32,7 @@ __all__ = [
     "frobenius_norm",
     "histogramdd",
     "max_pool1d_with_indices",
+    "nonzero_static",
     "nuclear_norm",
     "pca_lowrank",
     "slice_copy",
@@ -67,6 +68,20 @@ def split_with_sizes_copy(input: Tensor, split_sizes: Any, dim: int = 0) -> tupl
 def unfold_copy(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
     """Return a copy of ``input.unfold(dimension, size, step)``. Mirrors ``torch.unfold_copy``."""
     return clone(unfold(input, dimension, size, step))
+
+
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
+    """Return nonzero's indices padded with fill_value (or cut) to size rows. Mirrors ``torch.nonzero_static``.
+
+    Shapes: input (*) -> (size, input.ndim), int64.
+    """  # noqa: E501
+    if not isinstance(size, int) or size < 0:
+        raise RuntimeError("nonzero_static: 'size' must be an non-negative integer")
+    xp = array_module(input.data)
+    found = xp.argwhere(input.data)[:size]
+    out = xp.full((size, input.data.ndim), fill_value, dtype=xp.int64)
+    out[: found.shape[0]] = found
+    return Tensor(out)
 
 
 # -- Deprecated norms -------------------------------------------------------------------------

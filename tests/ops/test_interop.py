@@ -539,3 +539,54 @@ def test_tensor_methods():
         assert out.tolist()[0][0] == out.tolist()[1][1] == 0.0
         assert x.clone().as_strided_((3,), (4,)).tolist() == [0.0, 4.0, 8.0]
     assert ember.from_dlpack is interop.from_dlpack and ember.histogramdd is not None
+
+
+# -- Tensor metadata extras (tensor.py) -------------------------------------------------------
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.ones(2, 1, 3),
+        lambda m: m.ones(1, 1).t(),
+        lambda m: m.ones(3, 1, 2).permute(1, 0, 2),
+        lambda m: m.ones(2, 3, 4).permute(2, 0, 1),
+        lambda m: m.ones(4, 5)[:, 1:].T,
+        lambda m: m.ones(()),
+    ],
+)
+def test_dim_order(make):
+    assert make(ember).dim_order() == make(torch).dim_order()
+
+
+def test_backend_and_layout_queries():
+    e, t = ember.ones(2, 3), torch.ones(2, 3)
+    for name in "is_mps is_xpu is_xla is_ipu is_maia is_mtia is_vulkan is_sparse_csr".split():
+        assert getattr(e, name) is getattr(t, name) is False, name
+    assert e.is_distributed() is t.is_distributed() is False
+    assert (e.dense_dim(), e.sparse_dim()) == (t.dense_dim(), t.sparse_dim())
+    assert e.to_dense() is e and t.to_dense() is t
+    assert e.to_dense(ember.float64).dtype is ember.float64
+    assert e.const_data_ptr() == e.data_ptr() == e[0].const_data_ptr()
+
+
+def test_imag_of_a_real_tensor_raises():
+    for m in (ember, torch):
+        with pytest.raises(RuntimeError, match="imag is not implemented for tensors with non-comp"):
+            _ = m.ones(2).imag
+
+
+@pytest.mark.parametrize("size, fill_value", [(3, -1), (1, -1), (0, 0), (6, 7)])
+@pytest.mark.parametrize("dtype", ["float32", "int64", "bool"])
+def test_nonzero_static(size, fill_value, dtype):
+    data = np.array([[0, 1, 2], [3, 0, 0]]).astype(dtype)
+    check_op(
+        both(lambda m, x: m.nonzero_static(x, size=size, fill_value=fill_value)),
+        inputs=[data],
+        dtype=dtype,
+        grad=False,
+    )
+
+
+def test_nonzero_static_errors():
+    for m in (E, torch):
+        with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
+            m.nonzero_static(m.ones(3), size=-1)
