@@ -12,6 +12,7 @@ import warnings
 from typing import Any
 
 from ember.autograd.function import Context, Function
+from ember.autograd.grad_mode import is_grad_enabled
 from ember.backend import Array, array_module
 from ember.backend.dtypes import as_dtype, get_default_dtype, int64
 from ember.ops.common import cast, is_float_array, wrap_dims
@@ -153,20 +154,34 @@ class Prod(Function):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
         x, out = ctx.saved_tensors
-        xp, dims = array_module(x.data), ctx.dims
+        dims = ctx.dims
         grad = expand_grad(grad, x.shape, dims)
         out = expand_grad(out, x.shape, dims)
         zeros = x.data == 0
         if not zeros.any():
             return grad * out / x, None, None
-        # NOTE: out / x is exact where x != 0 (it is 0 when the slice holds a zero); the one
-        # zero of a slice gets the product of the others, the zeros of a slice with two get 0.
-        single = zeros.sum(axis=dims, keepdims=True) == 1
+        # NOTE: out / x is exact where x != 0; a zero gets the product of the others (the
+        # product with that zero set to one), a polynomial, so every order is exact. To first
+        # order only a slice's first zero can have a nonzero gradient.
         mask = Tensor(zeros.astype(x.data.dtype))
         safe_x = x - x * mask + mask  # x with its zeros replaced by ones
-        others = expand_grad(Prod.apply(safe_x, dims, True), x.shape, dims)
-        at_zero = mask * Tensor(xp.broadcast_to(single, x.shape).astype(x.data.dtype))
-        return grad * ((1 - mask) * out / safe_x + at_zero * others), None, None
+        result = (1 - mask) * out / safe_x
+        rank = _zero_rank(zeros, dims)
+        last = int(rank.max()) if is_grad_enabled() else 1
+        for r in range(1, last + 1):
+            hit = Tensor((rank == r).astype(x.data.dtype))
+            others = expand_grad(Prod.apply(x - x * hit + hit, dims, True), x.shape, dims)
+            result = result + hit * others
+        return grad * result, None, None
+
+
+def _zero_rank(zeros: Array, dims: tuple) -> Array:
+    """Number each slice's zeros 1, 2, ... in row-major order over dims; 0 elsewhere."""
+    xp, n = array_module(zeros), len(dims)
+    moved = xp.moveaxis(zeros, dims, tuple(range(-n, 0)))
+    flat = moved.reshape((*moved.shape[: moved.ndim - n], -1))
+    rank = xp.cumsum(flat, axis=-1).reshape(moved.shape)
+    return xp.moveaxis(rank, tuple(range(-n, 0)), dims) * zeros
 
 
 def _var_args(dim: Any, unbiased: Any, keepdim: bool, correction: Any) -> tuple:

@@ -133,6 +133,22 @@ def test_prod_gradient_with_zeros(zeros, dim):
     check_op(lambda m, x: m.prod(x) if dim is None else m.prod(x, dim), inputs=[a])
 
 
+@pytest.mark.parametrize("zeros", [0, 1, 2, 3])
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_prod_second_derivative_with_zeros(zeros, dim):
+    a = np.random.default_rng(zeros).uniform(0.5, 1.5, (3, 4))
+    a.reshape(-1)[[1, 5, 6][:zeros]] = 0.0  # two zeros in row 1 and column 1 when zeros >= 2
+    fn = (lambda m, x: m.prod(x)) if dim is None else (lambda m, x: m.prod(x, dim))
+    check_gradcheck(fn, inputs=[a])
+    grads = {}
+    for m in (ember, torch):
+        x = m.tensor(a, requires_grad=True)
+        (g,) = m.autograd.grad(fn(m, x).sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad((g * g).sum(), x)
+        grads[m] = gg
+    np.testing.assert_allclose(grads[ember].numpy(), grads[torch].numpy(), rtol=1e-10)
+
+
 def test_prod_ints_and_errors():
     check_op(lambda m, x: m.prod(x, 1), (3, 4), dtype="int32", low=-3, high=3)
     check_op(lambda m, x: m.prod(x), (3,), dtype="bool", low=0, high=2)
