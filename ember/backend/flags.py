@@ -19,7 +19,9 @@ __all__ = [
     "get_deterministic_debug_mode",
     "get_float32_matmul_precision",
     "get_num_interop_threads",
+    "init_num_threads",
     "is_deterministic_algorithms_warn_only_enabled",
+    "is_vulkan_available",
     "is_warn_always_enabled",
     "set_default_device",
     "set_deterministic_debug_mode",
@@ -154,6 +156,15 @@ def set_num_interop_threads(num: int) -> None:
 def get_num_interop_threads() -> int:
     """Return the recorded inter-op thread count. Mirrors ``torch.get_num_interop_threads``."""
     return _state["interop_threads"]
+
+
+def init_num_threads() -> None:
+    """Do nothing: NumPy's BLAS sets up its own threads. Mirrors ``torch.init_num_threads``."""
+
+
+def is_vulkan_available() -> bool:
+    """Return False: Ember has no Vulkan backend. Mirrors ``torch.is_vulkan_available``."""
+    return False
 
 
 def set_default_device(device: Device | str | int | None) -> None:

@@ -17,6 +17,7 @@ from ember.autograd.grad_mode import grad_mode
 from ember.backend import Array, array_module, as_device, module_for, strided_view, view_geometry
 from ember.backend.dtypes import DType, as_dtype, get_default_dtype
 from ember.ops.common import cast
+from ember.ops.elementwise import clone
 from ember.ops.inplace import ViewScatter, check_inplace
 from ember.ops.masking import take
 from ember.ops.scatter import index_add
@@ -26,8 +27,10 @@ from ember.tensor import Tensor
 __all__ = [
     "as_strided",
     "as_strided_",
+    "as_strided_copy",
     "as_strided_scatter",
     "can_cast",
+    "empty_permuted",
     "empty_strided",
     "from_dlpack",
     "frombuffer",
@@ -218,6 +221,13 @@ def as_strided(input: Tensor, size: Any, stride: Any, storage_offset: int | None
     return tie_view(out, input)
 
 
+def as_strided_copy(
+    input: Tensor, size: Any, stride: Any, storage_offset: int | None = None
+) -> Tensor:
+    """Return a contiguous copy of ``as_strided(input, ...)``. Mirrors ``torch.as_strided_copy``."""
+    return clone(as_strided(input, size, stride, storage_offset))
+
+
 def as_strided_(input: Tensor, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
     """Give input the size, strides and offset in place, over the same memory. Mirrors ``torch.Tensor.as_strided_``."""  # noqa: E501
     check_inplace(input)
@@ -284,6 +294,43 @@ def empty_strided(
     geometry = _check_geometry(size, stride, 0, numel, dtype.itemsize)
     out = Tensor(strided_view(xp.zeros(numel, dtype=dtype.np), *geometry))
     return out.requires_grad_(requires_grad)
+
+
+def empty_permuted(
+    size: Any,
+    physical_layout: Any,
+    *,
+    dtype: DType | None = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Tensor:
+    """Return a tensor whose memory holds its dims in physical_layout order. Mirrors ``torch.empty_permuted``.
+
+    ``physical_layout`` lists dims from outermost to innermost in memory:
+    ``empty_permuted((N, C, H, W), (0, 2, 3, 1))`` is channels-last. Memory is zero-filled.
+    """  # noqa: E501
+    size, order = tuple(int(n) for n in size), tuple(int(d) for d in physical_layout)
+    if len(size) != len(order):
+        raise RuntimeError(
+            "Number of dimensions in size does not match the length of the physical_layout; "
+            f"i.e. len(size) = {len(size)} is not equal to len(physical_layout) = {len(order)}"
+        )
+    for i, d in enumerate(order):
+        if not 0 <= d < len(size):
+            raise RuntimeError(
+                f"Dimension out of range (expected to be between 0 and {len(size) - 1}, but got "
+                f"{d} at index {i}).  NB: negative dims not currently supported; file an issue "
+                "if you want it."
+            )
+    if len(set(order)) != len(order):
+        raise RuntimeError("Duplicate dim not allowed")
+    stride, step = [0] * len(size), 1
+    for d in reversed(order):
+        stride[d] = step
+        step *= max(size[d], 1)
+    return empty_strided(size, stride, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 # -- Type and mode queries --------------------------------------------------------------------

@@ -138,3 +138,8 @@ def test_bad_device_string():
 def test_top_level_names():
     for name in flags.__all__:
         assert getattr(ember, name) is getattr(flags, name)
+
+
+def test_thread_and_backend_queries():
+    assert flags.init_num_threads() is torch.init_num_threads() is None
+    assert flags.is_vulkan_available() is torch.is_vulkan_available() is False

@@ -590,3 +590,33 @@ def test_nonzero_static_errors():
     for m in (E, torch):
         with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
             m.nonzero_static(m.ones(3), size=-1)
+
+
+@pytest.mark.parametrize(
+    "size, layout", [((2, 3, 4), (2, 0, 1)), ((2, 3, 4, 5), (0, 2, 3, 1)), ((3, 1, 2), (1, 0, 2))]
+)
+def test_empty_permuted(size, layout):
+    e = interop.empty_permuted(size, layout, dtype=ember.float64, requires_grad=True)
+    t = torch.empty_permuted(size, layout, dtype=torch.float64)
+    assert tuple(e.shape) == tuple(t.shape) and e.stride() == t.stride()
+    assert e.dtype is ember.float64 and e.requires_grad
+
+
+@pytest.mark.parametrize(
+    "layout, match",
+    [
+        ((0,), r"len\(size\) = 2 is not equal to len\(physical_layout\) = 1"),
+        ((0, 0), "Duplicate dim not allowed"),
+        ((0, 2), r"expected to be between 0 and 1, but got 2 at index 1"),
+    ],
+)
+def test_empty_permuted_errors(layout, match):
+    for m in (E, torch):
+        with pytest.raises(RuntimeError, match=match):
+            m.empty_permuted((2, 3), layout)
+
+
+def test_as_strided_copy():
+    check_op(both(lambda m, x: m.as_strided_copy(x.T, (2, 2), (1, 4), 1)), (3, 4))
+    out = interop.as_strided_copy(ember.arange(6.0), (2, 2), (1, 2))
+    assert out.is_contiguous() and out._base is None
