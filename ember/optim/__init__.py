@@ -8,11 +8,13 @@ from ember.optim.adafactor import Adafactor
 from ember.optim.adam import Adam, Adamax, AdamW
 from ember.optim.lbfgs import LBFGS
 from ember.optim.lion import Lion
+from ember.optim.muon import Muon
 from ember.optim.nadam import NAdam, RAdam
 from ember.optim.optimizer import Optimizer
 from ember.optim.rmsprop import Adadelta, Adagrad, RMSprop
 from ember.optim.rprop import ASGD, Rprop
 from ember.optim.sgd import SGD
+from ember.optim.sparse_adam import SparseAdam
 
 from ember.optim import lr_scheduler, swa_utils  # isort: skip  (they build on the optimizers)
 
@@ -31,6 +33,8 @@ __all__ = [
     "Adafactor",
     "LBFGS",
     "Lion",
+    "Muon",
+    "SparseAdam",
     "Optimizer",
     "lr_scheduler",
     "swa_utils",
