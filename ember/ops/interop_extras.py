@@ -11,14 +11,16 @@ import builtins
 import warnings
 from typing import Any
 
-from ember.backend import array_module
+from ember.autograd.function import Context, Function
+from ember.backend import Array, array_module
 from ember.backend.dtypes import SCALAR_NAMES
 from ember.ops.common import return_type, wrap_dim
 from ember.ops.decomposition import qr, svd
 from ember.ops.elementwise import clone, sub
 from ember.ops.indexing import getitem
-from ember.ops.join import split
+from ember.ops.join import cat, split
 from ember.ops.linalg import matmul
+from ember.ops.matrix_functions import householder_product
 from ember.ops.norms import matrix_norm, vector_norm
 from ember.ops.pooling import max_pool1d_with_indices
 from ember.ops.random import randn
@@ -30,10 +32,12 @@ from ember.tensor import Tensor
 
 __all__ = [
     "frobenius_norm",
+    "geqrf",
     "histogramdd",
     "max_pool1d_with_indices",
     "nonzero_static",
     "nuclear_norm",
+    "ormqr",
     "pca_lowrank",
     "slice_copy",
     "split_with_sizes_copy",
@@ -240,3 +244,85 @@ def pca_lowrank(
     if not center:
         return svd_lowrank(A, q, niter=niter)
     return svd_lowrank(sub(A, mean(A, dim=(-2,), keepdim=True)), q, niter=niter)
+
+
+# -- LAPACK's Householder form ----------------------------------------------------------------
+class Geqrf(Function):
+    """LAPACK geqrf: R on and above the diagonal, reflectors below, and their scales tau."""
+
+    @staticmethod
+    def forward(ctx: Context, x: Array) -> tuple[Array, Array]:
+        xp = array_module(x)
+        h, tau = xp.linalg.qr(x, mode="raw")  # h is the transposed (Fortran-order) result
+        return xp.ascontiguousarray(xp.swapaxes(h, -1, -2)), tau
+
+    @staticmethod
+    def backward(ctx: Context, grad_a: Tensor, grad_tau: Tensor) -> Tensor:
+        raise RuntimeError("the derivative for 'geqrf' is not implemented.")
+
+
+def _check_lapack_dtype(t: Tensor, op: str) -> None:
+    if not t.dtype.is_floating_point or t.dtype.itemsize < 4:
+        raise NotImplementedError(
+            f"\"{op}_cpu\" not implemented for '{SCALAR_NAMES[t.dtype.name]}'"
+        )
+
+
+def geqrf(input: Tensor) -> Any:
+    """Return (a, tau), the QR of input in LAPACK's Householder form. Mirrors ``torch.geqrf``.
+
+    Shapes: input (*, m, n) -> a (*, m, n), tau (*, min(m, n)). Not differentiable (as PyTorch,
+    backward raises). ``ormqr`` and ``householder_product`` read the result.
+    """
+    if input.data.ndim < 2:
+        raise RuntimeError("torch.geqrf: input must have at least 2 dimensions.")
+    _check_lapack_dtype(input, "geqrf")
+    return return_type("geqrf", ("a", "tau"))(*Geqrf.apply(input))
+
+
+def _check_ormqr(input: Tensor, tau: Tensor, other: Tensor, left: bool) -> None:
+    if input.data.ndim < 2:
+        raise RuntimeError("torch.ormqr: input must have at least 2 dimensions.")
+    if other.data.ndim < 2:
+        raise RuntimeError("torch.ormqr: other must have at least 2 dimensions.")
+    side = -2 if left else -1
+    if input.data.ndim - tau.data.ndim != 1:
+        raise RuntimeError(
+            "torch.ormqr: Expected tau to have one dimension less than input, but got tau.ndim "
+            f"equal to {tau.data.ndim} and input.ndim is equal to {input.data.ndim}"
+        )
+    if tau.data.shape[-1] != min(other.data.shape[side], input.data.shape[-1]):
+        raise RuntimeError(
+            f"torch.ormqr: tau.shape[-1] must be equal to min(other.shape[{side}], input.shape[-1])"
+        )
+    if other.data.shape[side] != input.data.shape[-2]:
+        raise RuntimeError(f"torch.ormqr: other.shape[{side}] must be equal to input.shape[-2]")
+    for name, t in (("tau", tau), ("other", other)):
+        if t.dtype is not input.dtype:
+            raise RuntimeError(
+                f"torch.ormqr: Expected input and {name} to have the same dtype, but input has "
+                f"dtype{SCALAR_NAMES[input.dtype.name]} and {name} has dtype "
+                f"{SCALAR_NAMES[t.dtype.name]}"
+            )
+    _check_lapack_dtype(input, "ormqr")
+
+
+def ormqr(
+    input: Tensor, tau: Tensor, other: Tensor, left: bool = True, transpose: bool = False
+) -> Tensor:
+    """Multiply other by the Q of a ``geqrf`` result. Mirrors ``torch.ormqr``.
+
+    Returns op(Q) other (``left``) or other op(Q), op = transpose when ``transpose``; Q is the
+    full (mn, mn) orthogonal matrix, mn = input.shape[-2]. Differentiable in all three tensors
+    (Q is built by ``householder_product`` over the reflectors padded to a square).
+    """
+    _check_ormqr(input, tau, other, left)
+    xp = array_module(input.data)
+    *batch, mn, _ = input.data.shape
+    k = tau.data.shape[-1]
+    reflectors = getitem(input, (..., slice(None), slice(None, k)))  # (*, mn, k)
+    padding = Tensor(xp.zeros((*batch, mn, mn - k), dtype=input.data.dtype))
+    q = householder_product(cat([reflectors, padding], -1), tau)  # (*, mn, mn)
+    if transpose:
+        q = _mH(q)
+    return matmul(q, other) if left else matmul(other, q)

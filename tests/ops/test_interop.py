@@ -620,3 +620,72 @@ def test_as_strided_copy():
     check_op(both(lambda m, x: m.as_strided_copy(x.T, (2, 2), (1, 4), 1)), (3, 4))
     out = interop.as_strided_copy(ember.arange(6.0), (2, 2), (1, 2))
     assert out.is_contiguous() and out._base is None
+
+
+# -- geqrf / ormqr ----------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 4, 4), (1, 1)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_geqrf(shape, dtype):
+    check_op(both(lambda m, x: tuple(m.geqrf(x.mT))), shape, dtype=dtype, grad=False)
+
+
+def test_geqrf_backward_raises_and_errors():
+    a, _ = interop_extras.geqrf(ember.randn(3, 3, requires_grad=True))
+    with pytest.raises(RuntimeError, match="the derivative for 'geqrf' is not implemented"):
+        a.sum().backward()
+    for m in (E, torch):
+        with pytest.raises(RuntimeError, match="geqrf: input must have at least 2 dimensions"):
+            m.geqrf(m.ones(3))
+        with pytest.raises(NotImplementedError, match="\"geqrf_cpu\" not implemented for 'Long'"):
+            m.geqrf(m.ones(3, 3, dtype=m.int64))
+
+
+ORMQR = [
+    ((4, 3), (4, 2), True, False),
+    ((4, 3), (4, 2), True, True),
+    ((4, 3), (2, 4), False, False),
+    ((4, 3), (2, 4), False, True),
+    ((3, 5), (3, 2), True, False),  # a wide matrix: min(m, n) = 3 reflectors
+    ((2, 4, 4), (2, 4, 3), True, True),
+]
+
+
+@pytest.mark.parametrize("a_shape, c_shape, left, transpose", ORMQR)
+def test_ormqr(a_shape, c_shape, left, transpose):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    c = rng.standard_normal(c_shape).astype(np.float32)
+    h, tau = (x.numpy() for x in torch.geqrf(torch.tensor(a)))  # LAPACK's form, as input
+    check_op(
+        both(lambda m, x, t, o: m.ormqr(x, t, o, left, transpose)),
+        inputs=[h, tau, c],
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
+def test_ormqr_gradcheck():
+    # C-ordered copies: torch's geqrf result is column-major.
+    h, tau = (x.contiguous().numpy() for x in torch.geqrf(torch.randn(4, 3, dtype=torch.float64)))
+    c = np.random.default_rng(1).standard_normal((4, 2))
+    check_gradcheck(lambda m, x, t, o: interop_extras.ormqr(x, t, o), inputs=[h, tau, c])
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (((3,), (3,), (4, 2)), "input must have at least 2 dimensions"),
+        (((4, 3), (3,), (4,)), "other must have at least 2 dimensions"),
+        (((4, 3), (4,), (4, 2)), r"tau.shape\[-1\] must be equal to min"),
+        (((4, 3), (3,), (5, 2)), r"must be equal to"),
+        (((4, 3), (1, 3), (4, 2)), "Expected tau to have one dimension less than input"),
+    ],
+)
+def test_ormqr_errors(args, match):
+    for m in (E, torch):
+        tensors = [m.ones(*s) for s in args]
+        with pytest.raises(RuntimeError, match=match):
+            m.ormqr(*tensors)
+    for m in (E, torch):
+        with pytest.raises(RuntimeError, match="Expected input and other to have the same dtype"):
+            m.ormqr(m.ones(4, 3), m.ones(3), m.ones(4, 2, dtype=m.float64))
