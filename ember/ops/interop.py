@@ -55,20 +55,20 @@ class _Capsule:
         return (1, 0)  # kDLCPU: bare capsules come from CPU producers until the CUDA backend
 
 
-def from_dlpack(ext_tensor: Any) -> Tensor:
+def from_dlpack(ext_tensor: Any, *, device: Any = None, copy: bool | None = None) -> Tensor:
     """Wrap a tensor of another library (or a DLPack capsule), sharing its memory. Mirrors ``torch.from_dlpack``.
 
-    Differences from PyTorch: only CPU producers are accepted until the CUDA backend lands; a
-    bare legacy capsule (such as ``torch.utils.dlpack.to_dlpack`` makes) gives a read-only
-    tensor, as NumPy imports it: pass the tensor itself to share writable memory.
+    ``copy=True`` copies instead; ``device`` may only name the CPU. Differences from PyTorch:
+    only CPU producers are accepted until the CUDA backend lands; a bare legacy capsule (such as
+    ``torch.utils.dlpack.to_dlpack`` makes) gives a read-only tensor, as NumPy imports it: pass
+    the tensor itself to share writable memory.
     """  # noqa: E501
-    if isinstance(ext_tensor, Tensor):
-        return ext_tensor
+    xp = module_for(as_device(device))  # raises the backend's clear error for 'cuda'
     source = ext_tensor if hasattr(ext_tensor, "__dlpack__") else _Capsule(ext_tensor)
-    if hasattr(source, "__dlpack_device__") and source.__dlpack_device__()[0] != 1:
-        module_for(as_device("cuda"))  # raises the backend's clear error
-    xp = module_for(as_device("cpu"))
-    return Tensor(xp.from_dlpack(source))
+    if source.__dlpack_device__()[0] != 1:  # kDLCPU
+        module_for(as_device("cuda"))
+    array = xp.from_dlpack(source)
+    return Tensor(array.copy() if copy else array)
 
 
 def to_dlpack(tensor: Tensor) -> Any:

@@ -270,7 +270,12 @@ def test_from_dlpack_of_numpy_and_ember():
     e = interop.from_dlpack(a)
     a[0] = 4.0
     assert e.tolist() == [4.0, 1.0, 2.0]
-    assert interop.from_dlpack(e) is e
+    same = interop.from_dlpack(e)  # a new tensor over the same memory, as torch
+    assert same is not e and same.data_ptr() == e.data_ptr()
+    copied = interop.from_dlpack(e, copy=True)
+    assert copied.data_ptr() != e.data_ptr() and copied.tolist() == e.tolist()
+    with pytest.raises(RuntimeError, match="CUDA backend is not available yet"):
+        interop.from_dlpack(e, device="cuda")
 
 
 def test_dlpack_refuses_tensors_that_require_grad():
