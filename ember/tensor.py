@@ -2316,6 +2316,12 @@ class Tensor:
     def nonzero_static(self, *args: Any, **kwargs: Any) -> Any:
         return _ops.nonzero_static(self, *args, **kwargs)
 
+    def geqrf(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.geqrf(self, *args, **kwargs)
+
+    def ormqr(self, *args: Any, **kwargs: Any) -> Any:
+        return _ops.ormqr(self, *args, **kwargs)
+
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     """Turn a possibly negative dim into an index, with PyTorch's IndexError when out of range."""

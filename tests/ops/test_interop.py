@@ -544,6 +544,13 @@ def test_tensor_methods():
         assert out.tolist()[0][0] == out.tolist()[1][1] == 0.0
         assert x.clone().as_strided_((3,), (4,)).tolist() == [0.0, 4.0, 8.0]
     assert ember.from_dlpack is interop.from_dlpack and ember.histogramdd is not None
+    a = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    e, t = ember.tensor(a), torch.tensor(a)
+    assert_same(tuple(e.geqrf()), tuple(t.geqrf()))
+    h, tau = t.geqrf()
+    eh, etau = ember.tensor(h.contiguous().numpy()), ember.tensor(tau.numpy())
+    assert_same(eh.ormqr(etau, e[:, :2]), h.ormqr(tau, t[:, :2]))
+    assert_same(e.nonzero_static(size=2), t.nonzero_static(size=2))
 
 
 # -- Tensor metadata extras (tensor.py) -------------------------------------------------------
