@@ -3,8 +3,8 @@
 ``from_dlpack``/``to_dlpack`` and ``frombuffer`` share memory with their source. ``as_strided``
 is a view with any strides over the memory of a tensor's (C-contiguous) base: its gradient is
 scattered into a zero buffer the size of that memory (adding where windows overlap) and read
-back through the input's own geometry, as PyTorch's ``as_strided_backward`` does. The
-deprecated ``*_copy`` ops, norms and low-rank SVDs live in ``ops/interop_extras.py``.
+back through the input's own geometry, as PyTorch's ``as_strided_backward`` does. The ``*_copy``
+ops, deprecated norms, histogramdd, geqrf/ormqr and low-rank SVDs live in ``interop_extras.py``.
 """
 
 from __future__ import annotations

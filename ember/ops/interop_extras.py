@@ -1,4 +1,4 @@
-"""Remaining top-level utilities: ``*_copy`` views, old norms, histogramdd, low-rank SVD/PCA.
+"""Top-level odds and ends: ``*_copy`` views, old norms, histogramdd, geqrf/ormqr, low-rank SVD.
 
 The ``*_copy`` ops return fresh memory with the gradient of the view they copy. ``svd_lowrank``
 follows Halko et al. 2009 (algorithm 5.1, with ``niter`` power iterations) exactly as PyTorch's
