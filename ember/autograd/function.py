@@ -179,7 +179,8 @@ def _pack(entry: tuple, outputs: tuple) -> tuple:
         link = value.grad_fn and (value.grad_fn, value._output_nr)
         tensor, link = value, link or (value if value._requires_grad else None)
     elif kind == 1:
-        tensor, link = outputs[index], _OUTPUT
+        tensor = outputs[index]
+        link = _OUTPUT if tensor._requires_grad else None  # integer outputs get no gradient
     elif isinstance(value, Tensor):
         tensor, link = value, None
     else:  # None or a Python scalar: not a tensor, no hook

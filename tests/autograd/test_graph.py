@@ -387,3 +387,31 @@ def test_set_multithreading_enabled_is_a_context_manager(m):
         return 7
 
     assert run() == 7
+
+
+@MODS
+def test_saved_integer_output_round_trips(m):
+    base = TensorFunction if m is ember else torch.autograd.Function
+
+    class ArgmaxScale(base):
+        @staticmethod
+        def forward(ctx, x):
+            idx = x.argmax(1)
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(idx)
+            return x * 2, idx
+
+        @staticmethod
+        def backward(ctx, g, g_idx):
+            (idx,) = ctx.saved_tensors
+            assert not idx.requires_grad and idx.dtype == m.int64
+            return g * 2
+
+    x = m.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, 1.0]], requires_grad=True)
+    counter = Counter(m)
+    with counter.hooks():
+        y, _ = ArgmaxScale.apply(x)
+    assert len(counter.packed) == 1 and counter.packed[0].tolist() == [1, 0]
+    y.sum().backward()
+    assert len(counter.unpacked) == 1
+    assert x.grad.tolist() == [[2.0] * 3] * 2
