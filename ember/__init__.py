@@ -54,6 +54,7 @@ from ember.backend.dtypes import (
     short,
     uint8,
 )
+from ember.backend.flags import *
 from ember.backend.random import default_generator, initial_seed, manual_seed, seed
 from ember.func import vmap
 from ember.io import load, save

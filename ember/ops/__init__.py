@@ -23,6 +23,9 @@ from ember.ops.floatmath import *
 from ember.ops.gamma import *
 from ember.ops.indexing import *
 from ember.ops.inplace import *
+from ember.ops.inplace_twins import *
+from ember.ops.interop import *
+from ember.ops.interop_extras import *
 from ember.ops.join import *
 from ember.ops.linalg import *
 from ember.ops.lu import *
@@ -72,6 +75,9 @@ _MODULES = (
     "gamma",
     "indexing",
     "inplace",
+    "inplace_twins",
+    "interop",
+    "interop_extras",
     "join",
     "linalg",
     "lu",

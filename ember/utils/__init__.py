@@ -1,5 +1,5 @@
-"""Utilities beside the core library. Mirrors ``torch.utils``: ``data`` and ``checkpoint``."""
+"""Utilities beside the core library. Mirrors ``torch.utils``: data, checkpoint, dlpack."""
 
-from ember.utils import checkpoint, data
+from ember.utils import checkpoint, data, dlpack
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "dlpack"]

@@ -134,7 +134,6 @@ def test_bad_device_string():
         flags.set_default_device("tpu")
 
 
-@pytest.mark.skipif(not hasattr(ember, "use_deterministic_algorithms"), reason="not wired yet")
 def test_top_level_names():
     for name in flags.__all__:
         assert getattr(ember, name) is getattr(flags, name)

@@ -14,10 +14,6 @@ def twin(m, name):
     return getattr(inplace_twins, name) if m is ember else getattr(torch.Tensor, name)
 
 
-def wired():
-    return hasattr(ember.ops, "gcd_")
-
-
 RNG = np.random.default_rng(0)
 POS = RNG.uniform(0.5, 3.0, (3, 4)).astype(np.float32)
 POS2 = RNG.uniform(0.5, 3.0, (3, 4)).astype(np.float32)
@@ -188,7 +184,6 @@ def test_angle_errors():
 
 
 # -- Tensor methods (need the lead's wiring of ember.ops) --------------------------------------
-@pytest.mark.skipif(not wired(), reason="ember.ops does not export inplace_twins yet")
 def test_tensor_methods():
     e, t = ember.tensor(POS), torch.tensor(POS)
     for name, args in [("lgamma_", ()), ("polygamma_", (1,)), ("mvlgamma_", (1,))]:

@@ -534,7 +534,6 @@ def test_pca_lowrank_errors():
 
 
 # -- Tensor methods (need the lead's wiring of ember.ops) --------------------------------------
-@pytest.mark.skipif(not hasattr(ember.ops, "as_strided"), reason="ember.ops lacks interop yet")
 def test_tensor_methods():
     for m in (ember, torch):
         x = m.arange(12.0).reshape(3, 4)
