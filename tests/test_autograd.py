@@ -221,6 +221,14 @@ def test_gradcheck_and_gradgradcheck():
     assert ember.autograd.gradgradcheck(lambda a: (a * a).tanh() * a.exp(), (x,))
 
 
+def test_gradcheck_on_inputs_that_are_not_c_contiguous():
+    base = ember.tensor(RNG.standard_normal((3, 4)))
+    for x in (base.T, base[:, ::2], ember.tensor(np.asfortranarray(RNG.standard_normal((3, 4))))):
+        x = x.detach().requires_grad_()
+        assert ember.autograd.gradcheck(lambda a: (a * a).sin() * 2, (x,))
+        assert ember.autograd.gradgradcheck(lambda a: (a * a).sin() * 2, (x,))
+
+
 def test_gradcheck_catches_a_wrong_backward():
     class Wrong(ember.autograd.Function):
         @staticmethod

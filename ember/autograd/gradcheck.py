@@ -28,14 +28,14 @@ def _numerical(func: Callable, inputs: tuple, wrt: list[int], eps: float) -> lis
     outs = _outputs(func, inputs)
     jac = [[np.zeros((o.numel(), inputs[i].numel())) for i in wrt] for o in outs]
     for col, i in enumerate(wrt):
-        flat = inputs[i].data.reshape(-1)  # a view: perturb in place
-        for j in range(flat.size):
-            orig = flat[j].item()
-            flat[j] = orig + eps
+        data = inputs[i].data  # perturbed in place, in row-major order, whatever its layout
+        for j, index in enumerate(np.ndindex(data.shape)):
+            orig = data[index].item()
+            data[index] = orig + eps
             plus = [o.data.astype(np.float64).ravel() for o in _outputs(func, inputs)]
-            flat[j] = orig - eps
+            data[index] = orig - eps
             minus = [o.data.astype(np.float64).ravel() for o in _outputs(func, inputs)]
-            flat[j] = orig
+            data[index] = orig
             for k in range(len(outs)):
                 jac[k][col][:, j] = (plus[k] - minus[k]) / (2 * eps)
     return jac
