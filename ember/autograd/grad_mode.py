@@ -12,10 +12,11 @@ from typing import Any
 
 
 class _GradMode:
-    __slots__ = ("enabled",)
+    __slots__ = ("enabled", "inference")
 
     def __init__(self) -> None:
         self.enabled = True
+        self.inference = False  # inside an inference_mode block
 
 
 grad_mode = _GradMode()
@@ -93,3 +94,21 @@ class inference_mode(_GradModeContext):
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = not mode
+        self.inference = bool(mode)
+
+    def __enter__(self) -> None:
+        self.prev_inference = grad_mode.inference
+        grad_mode.inference = self.inference
+        super().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        grad_mode.inference = self.prev_inference
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)(self.inference):
+                return fn(*args, **kwargs)
+
+        return wrapper

@@ -367,9 +367,8 @@ def typename(obj: Any, /) -> str:
 
 
 def is_inference_mode_enabled() -> bool:
-    """Return whether an ``inference_mode`` block is active. Mirrors ``torch.is_inference_mode_enabled``.
+    """Return whether an inference_mode block is active.
 
-    Differences from PyTorch: until grad mode records inference mode apart from ``no_grad``
-    (``grad_mode.inference``), this reports False.
-    """  # noqa: E501
-    return bool(getattr(grad_mode, "inference", False))
+    Mirrors ``torch.is_inference_mode_enabled``.
+    """
+    return grad_mode.inference

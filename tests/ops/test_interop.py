@@ -700,3 +700,21 @@ def test_ormqr_errors(args, match):
     for m in (E, torch):
         with pytest.raises(RuntimeError, match="Expected input and other to have the same dtype"):
             m.ormqr(m.ones(4, 3), m.ones(3), m.ones(4, 2, dtype=m.float64))
+
+
+def test_is_inference_mode_enabled_tracks_blocks_and_decorators():
+    def states(m):
+        seen = [m.is_inference_mode_enabled()]
+        with m.inference_mode():
+            seen += [m.is_inference_mode_enabled(), m.is_grad_enabled()]
+            with m.inference_mode(False):
+                seen.append(m.is_inference_mode_enabled())
+            seen.append(m.is_inference_mode_enabled())
+
+        @m.inference_mode()
+        def inside():
+            return m.is_inference_mode_enabled(), m.is_grad_enabled()
+
+        return [*seen, inside(), m.is_inference_mode_enabled(), m.is_grad_enabled()]
+
+    assert states(ember) == states(torch)
