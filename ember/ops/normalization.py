@@ -75,6 +75,25 @@ def _by_column(weight: Array | None, shape: tuple, dims: tuple) -> bool:
     return weight is None or weight.shape == shape[len(shape) - len(dims) :]
 
 
+def _mean(xp: Any, a: Array, dims: tuple) -> Array:
+    """a.mean(axis=dims, keepdims=True), with the trailing run of dims summed by BLAS.
+
+    For batch norm that run is the spatial dims; the batch dim is then summed by NumPy on the
+    much smaller result.
+    """
+    ndim, k = a.ndim, 0
+    while k < len(dims) and dims[-1 - k] == ndim - 1 - k:
+        k += 1
+    cols = math.prod(a.shape[ndim - k :])
+    if not k or not a.size or cols > _BLAS_COLS or not a.flags.c_contiguous:
+        return a.mean(axis=dims, keepdims=True)
+    sums = (a.reshape(-1, cols) @ xp.ones(cols, a.dtype)).reshape(a.shape[: ndim - k] + (1,) * k)
+    if k < len(dims):
+        sums = sums.sum(axis=dims[: len(dims) - k], keepdims=True)
+    sums /= _count(a.shape, dims)
+    return sums
+
+
 def _row_stats(xp: Any, x: Array, dims: tuple, rows: tuple) -> tuple[Array, Array, Array]:
     """Mean, x - mean and biased var over trailing dims, x seen as a (rows, cols) matrix."""
     n_rows, cols = rows
@@ -102,7 +121,7 @@ class Normalize(Function):
         x, weight, bias = _wide(xp, x, weight, bias)
         rows = _rows(x, dims)
         if rows is None:
-            mean = x.mean(axis=dims, keepdims=True)
+            mean = _mean(xp, x, dims)
             out = x - mean
             var = _group_dot(xp, out, out, dims, mean.shape)
             var /= _count(x.shape, dims)
@@ -110,26 +129,27 @@ class Normalize(Function):
             mean, out, var = _row_stats(xp, x, dims, rows)
         invstd = xp.sqrt(var + eps)
         xp.divide(1, invstd, out=invstd)
-        xhat = None
-        if weight is None:
+        by_column = rows is not None and _by_column(weight, x.shape, dims)  # layer norm
+        if weight is None or by_column:
             out *= invstd
-        else:
-            scale = invstd * weight  # per group when weight is (batch, group norm): one pass less
+        else:  # a per-channel or per-group scale (batch, group, instance norm): a pass less
+            scale = invstd * weight
             if scale.size < out.size:
                 out *= scale
             else:
                 out *= invstd
-                xhat = out
-                out = out * weight
+                out *= weight
+            weight = None  # applied
+        # Layer norm keeps xhat for its backward, the output getting a buffer of its own.
+        affine = weight is not None or bias is not None
+        xhat = out if by_column and affine and ctx.needs_input_grad else None
+        if weight is not None:
+            out = out * weight if xhat is not None else xp.multiply(out, weight, out=out)
         if bias is not None:
-            if xhat is None and rows is not None:
-                xhat, out = out, out + bias
-            else:
-                out += bias
+            out = out + bias if out is xhat else xp.add(out, bias, out=out)
         if ctx.needs_input_grad:
-            ctx.dims, ctx.eps, ctx.mean, ctx.invstd = dims, eps, mean, invstd
+            ctx.dims, ctx.eps, ctx.mean, ctx.invstd, ctx.xhat = dims, eps, mean, invstd, xhat
             ctx.bias_shape = None if bias is None else bias.shape
-            ctx.xhat = xhat if rows is not None and _by_column(weight, x.shape, dims) else None
         ctx.mark_non_differentiable(mean, var)
         return out.astype(dtype, copy=False), mean, var
 
@@ -162,9 +182,9 @@ def _row_grads(
 ) -> tuple[Array | None, Array | None]:
     """NormalizeBackward over trailing dims with a per-column weight (layer norm), as matrices.
 
-    With t = grad * xhat, gh = grad * weight and n columns, all row and column sums are BLAS
-    matrix-vector products: grad_w = 1 @ t, sum(gh) = grad @ w, sum(gh * xhat) = t @ w, and
-    grad_x = invstd * (gh - sum(gh) / n - xhat * sum(gh * xhat) / n) takes four array passes.
+    With gh = grad * weight and n columns: grad_w = sum over rows of grad * xhat, and
+    grad_x = invstd * (gh - sum(gh) / n - xhat * sum(gh * xhat) / n), the row sums being one
+    BLAS matrix-vector product (grad @ weight) and one einsum, grad_x four array passes.
     """
     n_rows, cols = rows
     invstd = invstd.reshape(n_rows, 1)
@@ -174,18 +194,17 @@ def _row_grads(
     else:
         xhat = xhat.reshape(n_rows, cols)
     grad = grad.reshape(n_rows, cols)
-    t = grad * xhat
-    grad_w = None if weight is None else xp.ones(n_rows, t.dtype) @ t
+    grad_w = None if weight is None else xp.einsum("ij,ij->j", grad, xhat)
     if not need_x:
         return None, grad_w
-    w = xp.ones(cols, t.dtype) if weight is None else weight.reshape(cols)
-    coef = t @ w
-    coef /= cols
+    w = xp.ones(cols, grad.dtype) if weight is None else weight.reshape(cols)
     gh_mean = grad @ w
     gh_mean /= cols
-    xp.multiply(xhat, coef[:, None], out=t)
     gh = grad if weight is None else grad * w
-    grad_x = xp.subtract(gh, t, out=t)
+    coef = xp.einsum("ij,ij->i", gh, xhat)
+    coef /= cols
+    term = xhat * coef[:, None]
+    grad_x = xp.subtract(gh, term, out=term if weight is None else gh)
     grad_x -= gh_mean[:, None]
     grad_x *= invstd
     return grad_x, grad_w
@@ -244,7 +263,7 @@ class NormalizeBackward(Function):
             coef /= n
         # grad_x = invstd * (gh - mean(gh) - xhat * coef), built in xhat's buffer
         xhat *= coef
-        xhat += gh.mean(axis=dims, keepdims=True)
+        xhat += _mean(xp, gh, dims)
         xp.subtract(gh, xhat, out=xhat)
         xhat *= invstd if weight is None or not per_group else invstd * weight
         grad_x = xhat.astype(x_dtype, copy=False)
