@@ -210,6 +210,37 @@ def _row_grads(
     return grad_x, grad_w
 
 
+def _group_grads(
+    xp: Any,
+    grad: Array,
+    x: Array,
+    weight: Array | None,
+    mean: Array,
+    invstd: Array,
+    dims: tuple,
+    need_x: bool,
+    dtypes: tuple,
+) -> tuple[Array, ...]:
+    """NormalizeBackward when weight is None or constant over each group (batch norm).
+
+    invstd and weight then factor out of the per-group sums: with c = x - mean and
+    s = sum(grad * c), grad_w = s * invstd and
+    grad_x = invstd * weight * (grad - mean(grad) - c * s * invstd**2 / n), in c's buffer.
+    """
+    centred = x - mean
+    sums = _group_dot(xp, grad, centred, dims, mean.shape)
+    grad_w = None if weight is None else (sums * invstd).reshape(weight.shape)
+    out = () if grad_w is None else (grad_w.astype(dtypes[1], copy=False),)
+    if not need_x:
+        return out
+    sums *= invstd * invstd / _count(x.shape, dims)
+    centred *= sums
+    centred += _mean(xp, grad, dims)
+    grad_x = xp.subtract(grad, centred, out=centred)
+    grad_x *= invstd if weight is None else invstd * weight
+    return (grad_x.astype(dtypes[0], copy=False), *out)
+
+
 class NormalizeBackward(Function):
     """Normalize's gradients w.r.t. x and weight (those asked for), in a few array passes.
 
@@ -244,11 +275,13 @@ class NormalizeBackward(Function):
             if need_w:
                 out += (grad_w.reshape(weight.shape).astype(w_dtype, copy=False),)
             return out
+        n = _count(x.shape, dims)
+        w_dims = () if weight is None else _broadcast_dims(x.shape, weight.shape)
+        if weight is None or w_dims == dims:  # batch norm, and any norm without weight
+            return _group_grads(xp, grad, x, weight, mean, invstd, dims, need_x, (x_dtype, w_dtype))
         xhat = x - mean
         xhat *= invstd
-        n = _count(x.shape, dims)
         grad_w = coef = None
-        w_dims = () if weight is None else _broadcast_dims(x.shape, weight.shape)
         if need_w:
             grad_w = _group_dot(xp, grad, xhat, w_dims, weight.shape)
             if not need_x:

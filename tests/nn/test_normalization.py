@@ -110,6 +110,20 @@ def test_layer_norm_backward_twice_and_weight_grad_only():
         assert_same(e, t, rtol=1e-4, atol=1e-5)
 
 
+def test_batch_norm_offset_input_and_weight_grad_only():
+    fn = lambda m, x, w, b: F(m).batch_norm(x + 1000.0, None, None, w, b, True)  # noqa: E731
+    check_op(fn, (6, 3, 8), (3,), (3,), rtol=1e-3, atol=1e-3)  # float32 mean rounding ~1e-4
+    check_op(fn, (6, 3, 8), (3,), (3,), dtype="float64")
+    rng = np.random.default_rng(4)
+    x, w, g = (rng.standard_normal(s).astype(np.float32) for s in ((4, 3, 5), (3,), (4, 3, 5)))
+    grads = []
+    for m in (ember, torch):
+        wt = m.tensor(w, requires_grad=True)
+        out = F(m).batch_norm(m.tensor(x), None, None, wt, None, True)
+        grads.append(m.autograd.grad(out, wt, m.tensor(g))[0])
+    assert_same(*grads, rtol=1e-4, atol=1e-5)
+
+
 def test_group_norm_bias_only():
     # PyTorch fails on a bias without weight ("tensor does not have a device"): its oracle is
     # the same call with a weight of ones.
