@@ -221,21 +221,25 @@ def _group_grads(
     grad: Array,
     x: Array,
     weight: Array | None,
-    mean: Array,
-    invstd: Array,
-    dims: tuple,
+    stats: tuple,
     need_x: bool,
     dtypes: tuple,
 ) -> tuple[Array, ...]:
-    """NormalizeBackward when weight is None or constant over each group (batch norm).
+    """NormalizeBackward when weight is None or constant over each group (batch, instance norm).
 
     invstd and weight then factor out of the per-group sums: with c = x - mean and
-    s = sum(grad * c), grad_w = s * invstd and
+    s = sum(grad * c), grad_w = s * invstd (summed over the batch for instance norm) and
     grad_x = invstd * weight * (grad - mean(grad) - c * s * invstd**2 / n), in c's buffer.
+    stats is (mean, invstd, dims, w_dims), dtypes those of grad_x and grad_w.
     """
+    mean, invstd, dims, w_dims = stats
     centred = x - mean
     sums = _group_dot(xp, grad, centred, dims, mean.shape)
-    grad_w = None if weight is None else (sums * invstd).reshape(weight.shape)
+    grad_w = None
+    if weight is not None:
+        grad_w = sums * invstd
+        extra = tuple(d for d in w_dims if d not in dims)
+        grad_w = (grad_w.sum(axis=extra, keepdims=True) if extra else grad_w).reshape(weight.shape)
     out = () if grad_w is None else (grad_w.astype(dtypes[1], copy=False),)
     if not need_x:
         return out
@@ -283,8 +287,9 @@ class NormalizeBackward(Function):
             return out
         n = _count(x.shape, dims)
         w_dims = () if weight is None else _broadcast_dims(x.shape, weight.shape)
-        if weight is None or w_dims == dims:  # batch norm, and any norm without weight
-            return _group_grads(xp, grad, x, weight, mean, invstd, dims, need_x, (x_dtype, w_dtype))
+        if weight is None or set(dims) <= set(w_dims):  # batch, instance norm; no weight
+            stats = (mean, invstd, dims, w_dims)
+            return _group_grads(xp, grad, x, weight, stats, need_x, (x_dtype, w_dtype))
         xhat = x - mean
         xhat *= invstd
         grad_w = coef = None

@@ -110,8 +110,17 @@ def test_layer_norm_backward_twice_and_weight_grad_only():
         assert_same(e, t, rtol=1e-4, atol=1e-5)
 
 
-def test_batch_norm_offset_input_and_weight_grad_only():
-    fn = lambda m, x, w, b: F(m).batch_norm(x + 1000.0, None, None, w, b, True)  # noqa: E731
+@pytest.mark.parametrize(
+    "norm",
+    [
+        lambda m, x, w, b: F(m).batch_norm(x, None, None, w, b, True),
+        lambda m, x, w, b: F(m).instance_norm(x, weight=w, bias=b),
+        lambda m, x, w, b: F(m).group_norm(x, 3, w, b),
+    ],
+    ids=["batch", "instance", "group"],
+)
+def test_offset_input_and_weight_grad_only(norm):
+    fn = lambda m, x, w, b: norm(m, x + 1000.0, w, b)  # noqa: E731
     check_op(fn, (6, 3, 8), (3,), (3,), rtol=1e-3, atol=1e-3)  # float32 mean rounding ~1e-4
     check_op(fn, (6, 3, 8), (3,), (3,), dtype="float64")
     rng = np.random.default_rng(4)
@@ -119,7 +128,7 @@ def test_batch_norm_offset_input_and_weight_grad_only():
     grads = []
     for m in (ember, torch):
         wt = m.tensor(w, requires_grad=True)
-        out = F(m).batch_norm(m.tensor(x), None, None, wt, None, True)
+        out = norm(m, m.tensor(x), wt, m.tensor(w))
         grads.append(m.autograd.grad(out, wt, m.tensor(g))[0])
     assert_same(*grads, rtol=1e-4, atol=1e-5)
 
