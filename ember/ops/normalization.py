@@ -225,29 +225,45 @@ def _group_grads(
     need_x: bool,
     dtypes: tuple,
 ) -> tuple[Array, ...]:
-    """NormalizeBackward when weight is None or constant over each group (batch, instance norm).
+    """NormalizeBackward when weight is constant over some of the normalised dims (or None).
 
-    invstd and weight then factor out of the per-group sums: with c = x - mean and
-    s = sum(grad * c), grad_w = s * invstd (summed over the batch for instance norm) and
-    grad_x = invstd * weight * (grad - mean(grad) - c * s * invstd**2 / n), in c's buffer.
+    invstd, and weight where constant, factor out of sums over those "inner" dims: with
+    c = x - mean and s = sum(grad * c) over them, grad_w = s * invstd (summed over the batch
+    for instance and group norm) and, per group, grad_x =
+    invstd * weight * (grad - mean(grad) - c * s * invstd**2 / n) (batch, instance norm: in
+    c's buffer) or, the weight varying over the "outer" dims of a group (group norm's channels),
+    invstd * weight * grad - invstd * mean(gh) - c * invstd**3 * sum(gh * c) / n.
     stats is (mean, invstd, dims, w_dims), dtypes those of grad_x and grad_w.
     """
     mean, invstd, dims, w_dims = stats
+    inner = dims if weight is None else tuple(d for d in dims if d in w_dims)
+    outer = tuple(d for d in dims if d not in inner)
     centred = x - mean
-    sums = _group_dot(xp, grad, centred, dims, mean.shape)
+    kept = tuple(1 if i in inner else size for i, size in enumerate(x.shape))
+    sums = _group_dot(xp, grad, centred, inner, kept)
     grad_w = None
     if weight is not None:
         grad_w = sums * invstd
-        extra = tuple(d for d in w_dims if d not in dims)
+        extra = tuple(d for d in w_dims if d not in inner)
         grad_w = (grad_w.sum(axis=extra, keepdims=True) if extra else grad_w).reshape(weight.shape)
     out = () if grad_w is None else (grad_w.astype(dtypes[1], copy=False),)
     if not need_x:
         return out
-    sums *= invstd * invstd / _count(x.shape, dims)
-    centred *= sums
-    centred += _mean(xp, grad, dims)
-    grad_x = xp.subtract(grad, centred, out=centred)
-    grad_x *= invstd if weight is None else invstd * weight
+    n = _count(x.shape, dims)
+    if outer:
+        coef = (sums * weight).sum(axis=outer, keepdims=True)  # sum(gh * c) per group
+        coef *= invstd * invstd * invstd / n
+        gh_mean = (_mean(xp, grad, inner) * weight).mean(axis=outer, keepdims=True)
+        grad_x = grad * (invstd * weight)
+        centred *= coef
+        grad_x -= centred
+        grad_x -= invstd * gh_mean
+    else:
+        sums *= invstd * invstd / n
+        centred *= sums
+        centred += _mean(xp, grad, dims)
+        grad_x = xp.subtract(grad, centred, out=centred)
+        grad_x *= invstd if weight is None else invstd * weight
     return (grad_x.astype(dtypes[0], copy=False), *out)
 
 
@@ -287,29 +303,25 @@ class NormalizeBackward(Function):
             return out
         n = _count(x.shape, dims)
         w_dims = () if weight is None else _broadcast_dims(x.shape, weight.shape)
-        if weight is None or set(dims) <= set(w_dims):  # batch, instance norm; no weight
+        if weight is None or set(dims) & set(w_dims):  # batch, instance, group norm
             stats = (mean, invstd, dims, w_dims)
             return _group_grads(xp, grad, x, weight, stats, need_x, (x_dtype, w_dtype))
+        # The weight varies over every normalised dim (layer norm over very long rows).
         xhat = x - mean
         xhat *= invstd
-        grad_w = coef = None
+        grad_w = None
         if need_w:
             grad_w = _group_dot(xp, grad, xhat, w_dims, weight.shape)
             if not need_x:
                 return (grad_w.astype(w_dtype, copy=False),)
-        # A weight constant over each group (batch norm) factors out of grad_x.
-        per_group = weight is None or set(dims) <= set(w_dims)
-        gh = grad if per_group else grad * weight
-        if grad_w is not None and w_dims == dims:
-            coef = grad_w.reshape(mean.shape) / n  # the same sums, already done
-        else:
-            coef = _group_dot(xp, gh, xhat, dims, mean.shape)
-            coef /= n
+        gh = grad * weight
+        coef = _group_dot(xp, gh, xhat, dims, mean.shape)
+        coef /= n
         # grad_x = invstd * (gh - mean(gh) - xhat * coef), built in xhat's buffer
         xhat *= coef
         xhat += _mean(xp, gh, dims)
         xp.subtract(gh, xhat, out=xhat)
-        xhat *= invstd if weight is None or not per_group else invstd * weight
+        xhat *= invstd
         grad_x = xhat.astype(x_dtype, copy=False)
         return (grad_x,) if grad_w is None else (grad_x, grad_w.astype(w_dtype, copy=False))
 

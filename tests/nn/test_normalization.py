@@ -133,6 +133,18 @@ def test_offset_input_and_weight_grad_only(norm):
     assert_same(*grads, rtol=1e-4, atol=1e-5)
 
 
+def test_long_rows_fallback(monkeypatch):
+    # Rows longer than _EINSUM_COLS take the pairwise-sum paths; shrink it to test them.
+    import ember.ops.normalization as normalization
+
+    monkeypatch.setattr(normalization, "_EINSUM_COLS", 2)
+    check_op(lambda m, x, w, b: F(m).layer_norm(x, (4,), w, b), (3, 4), (4,), (4,))
+    check_op(lambda m, x, w: F(m).layer_norm(x, (2, 3), w), (2, 2, 3), (2, 3))
+    check_op(lambda m, x, w, b: F(m).group_norm(x, 2, w, b), (2, 4, 3), (4,), (4,))
+    check_op(lambda m, x, w: F(m).instance_norm(x, weight=w), (2, 3, 5), (3,))
+    check_gradcheck(lambda m, x, w, b: EF.layer_norm(x, (4,), w, b), (2, 4), (4,), (4,))
+
+
 def test_group_norm_bias_only():
     # PyTorch fails on a bias without weight ("tensor does not have a device"): its oracle is
     # the same call with a weight of ones.
