@@ -135,9 +135,9 @@ def test_offset_input_and_weight_grad_only(norm):
 
 def test_long_rows_fallback(monkeypatch):
     # Rows longer than _EINSUM_COLS take the pairwise-sum paths; shrink it to test them.
-    import ember.ops.normalization as normalization
+    import ember.ops.normalize_kernel as kernel
 
-    monkeypatch.setattr(normalization, "_EINSUM_COLS", 2)
+    monkeypatch.setattr(kernel, "_EINSUM_COLS", 2)
     check_op(lambda m, x, w, b: F(m).layer_norm(x, (4,), w, b), (3, 4), (4,), (4,))
     check_op(lambda m, x, w: F(m).layer_norm(x, (2, 3), w), (2, 2, 3), (2, 3))
     check_op(lambda m, x, w, b: F(m).group_norm(x, 2, w, b), (2, 4, 3), (4,), (4,))
