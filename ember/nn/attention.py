@@ -1,9 +1,13 @@
-"""Attention layers: MultiheadAttention."""
+"""Attention layers (MultiheadAttention) and the SDPA backend switch (SDPBackend, sdpa_kernel)."""
 
 from __future__ import annotations
 
+import contextlib
+import enum
+from collections.abc import Iterator
 from typing import Any
 
+import ember.ops.attention as _ops_attention
 from ember.backend.dtypes import DType
 from ember.nn import init
 from ember.nn.linear import Linear
@@ -13,7 +17,7 @@ from ember.ops.creation import empty
 from ember.ops.multihead import canonical_mask, multi_head_attention_forward
 from ember.tensor import Tensor
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
+__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "SDPBackend", "sdpa_kernel"]
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -161,3 +165,89 @@ class MultiheadAttention(Module):
         if self.batch_first and batched:
             return out.transpose(1, 0), weights
         return out, weights
+
+
+# -- SDPA backend selection -------------------------------------------------------------------
+class SDPBackend(enum.Enum):
+    """The kernels of scaled dot product attention. Mirrors ``torch.nn.attention.SDPBackend``.
+
+    Ember has one implementation, which stands for both of PyTorch's CPU kernels (MATH and
+    FLASH_ATTENTION); the others exist so that code naming them runs. As PyTorch's, members
+    convert with ``int()`` but do not compare equal to ints.
+    """
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+    def __int__(self) -> int:
+        return self.value
+
+
+# The switchable backends in PyTorch's listing order; all start enabled, in PyTorch's default
+# priority order.
+_SWITCHABLE = tuple(
+    SDPBackend[name]
+    for name in (
+        "CUDNN_ATTENTION",
+        "FLASH_ATTENTION",
+        "EFFICIENT_ATTENTION",
+        "MATH",
+        "OVERRIDEABLE",
+    )
+)
+_enabled: set[SDPBackend] = set(_SWITCHABLE)
+_priority: list[int] = [1, 2, 0, 3, 4]
+
+
+def _cur_sdpa_kernel_backends(with_priority: bool = False) -> list[SDPBackend]:
+    """The enabled backends, in PyTorch's listing order or (with_priority) by priority."""
+    backends = [b for b in _SWITCHABLE if b in _enabled]
+    if with_priority:
+        backends.sort(key=lambda b: _priority.index(int(b)))
+    return backends
+
+
+def _sdpa_kernel(backends: list[SDPBackend], set_priority: bool = False) -> None:
+    """Enable exactly ``backends`` (ERROR is never enabled); with set_priority, order them."""
+    global _priority
+    _enabled.clear()
+    _enabled.update(b for b in _SWITCHABLE if b in backends)
+    # F.scaled_dot_product_attention reads these flags (Ember's kernel serves MATH and FLASH).
+    _ops_attention._MATH_SDP_ENABLED = SDPBackend.MATH in _enabled
+    _ops_attention._FLASH_SDP_ENABLED = SDPBackend.FLASH_ATTENTION in _enabled
+    if set_priority:
+        order = [int(b) for b in backends]
+        # PyTorch keeps five entries: ERROR (-1) at the front pushes the last one out.
+        _priority = (order + [p for p in _priority if p not in order])[: len(_SWITCHABLE)]
+
+
+@contextlib.contextmanager
+def sdpa_kernel(
+    backends: list[SDPBackend] | SDPBackend, set_priority: bool = False
+) -> Iterator[dict]:
+    """Allow only ``backends`` for SDPA in the block. Mirrors ``torch.nn.attention.sdpa_kernel``.
+
+    The previous set (and, with ``set_priority``, the previous priority order, the list being
+    read as highest priority first) is restored on exit. Yields ``{}`` as PyTorch does.
+
+    Differences from PyTorch: Ember's one kernel runs whenever MATH or FLASH_ATTENTION is
+    allowed (PyTorch's CPU choice); the priority order is recorded but selects nothing.
+    """
+    if not isinstance(backends, (list, SDPBackend)):
+        raise AssertionError(
+            "Backend must be an instance of SDPBackend or a list of SDPBackend instances, got "
+            f"{type(backends).__name__}"
+        )
+    if isinstance(backends, SDPBackend):
+        backends = [backends]
+    backends = list(dict.fromkeys(backends))
+    previous = _cur_sdpa_kernel_backends(with_priority=set_priority)
+    try:
+        _sdpa_kernel(backends, set_priority)
+        yield {}
+    finally:
+        _sdpa_kernel(previous, set_priority)
