@@ -13,6 +13,13 @@ from typing import Any
 
 from ember.autograd.grad_mode import no_grad
 from ember.backend import array_module
+from ember.nn.module_hooks import (
+    _EXTRA_STATE_KEY_SUFFIX,
+    BackwardHook,
+    ModuleExtras,
+    plan_load,
+    run_state_dict_hooks,
+)
 from ember.nn.parameter import Buffer, Parameter, is_lazy
 from ember.tensor import Tensor
 
@@ -57,8 +64,12 @@ def _addindent(text: str, spaces: int) -> str:
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
 
 
-class Module:
-    """Base class for all layers and models. Mirrors ``torch.nn.Module``."""
+class Module(ModuleExtras):
+    """Base class for all layers and models. Mirrors ``torch.nn.Module``.
+
+    Backward hooks, state-dict hooks, extra state and the rarer methods live in
+    ``ModuleExtras`` (module_hooks.py).
+    """
 
     training: bool
     _version = 1
@@ -78,6 +89,13 @@ class Module:
         set_(self, "_forward_hooks", OrderedDict())
         set_(self, "_forward_hooks_with_kwargs", {})
         set_(self, "_forward_pre_hooks_with_kwargs", {})
+        set_(self, "_backward_hooks", OrderedDict())
+        set_(self, "_backward_pre_hooks", OrderedDict())
+        set_(self, "_is_full_backward_hook", None)
+        set_(self, "_state_dict_hooks", OrderedDict())
+        set_(self, "_state_dict_pre_hooks", OrderedDict())
+        set_(self, "_load_state_dict_pre_hooks", OrderedDict())
+        set_(self, "_load_state_dict_post_hooks", OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """Compute the module's output; every subclass defines it."""
@@ -87,7 +105,12 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            if not (self._forward_hooks or self._forward_pre_hooks):
+            if not (
+                self._forward_hooks
+                or self._forward_pre_hooks
+                or self._backward_hooks
+                or self._backward_pre_hooks
+            ):
                 return self.forward(*args, **kwargs)
             return self._call_with_hooks(args, kwargs)
         except (RuntimeError, ValueError, IndexError, TypeError) as err:
@@ -104,6 +127,12 @@ class Module:
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        backward_hook = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            backward_hook = BackwardHook(
+                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
+            )
+            args = backward_hook.setup_input_hook(args)
         output = self.forward(*args, **kwargs)
         for key, hook in list(self._forward_hooks.items()):
             if key in self._forward_hooks_with_kwargs:
@@ -112,6 +141,8 @@ class Module:
                 result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hook is not None:
+            output = backward_hook.setup_output_hook(output)
         return output
 
     # -- registration ---------------------------------------------------------------------
@@ -462,22 +493,35 @@ class Module:
     ) -> OrderedDict:
         """Return the parameters and persistent buffers by dotted name. Mirrors PyTorch's.
 
-        Values share memory with the module (detached unless ``keep_vars``).
+        Values share memory with the module (detached unless ``keep_vars``). State-dict
+        pre/post hooks run, and ``_extra_state`` entries appear for modules that define
+        ``get_extra_state``.
         """
         if destination is None:
             destination = OrderedDict()
+            destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
+        return run_state_dict_hooks(self, destination, prefix, local_metadata)
+
+    def _save_to_state_dict(self, destination: Any, prefix: str, keep_vars: bool) -> None:
         for name, param in self._parameters.items():
             if param is not None:
                 destination[prefix + name] = param if keep_vars else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = buffer if keep_vars else buffer.detach()
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(
-                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
-                )
-        return destination
+        if type(self).get_extra_state is not ModuleExtras.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
     def load_state_dict(
         self, state_dict: Any, strict: bool = True, assign: bool = False
@@ -486,7 +530,9 @@ class Module:
 
         Every key, shape and dtype kind is checked before anything is copied: on an error the
         module is left unchanged. Floating tensors are cast to the model's float dtype, as
-        PyTorch does; a float into an integer buffer (or back) is an error.
+        PyTorch does; a float into an integer buffer (or back) is an error. Load pre-hooks run
+        first; when load post-hooks are registered (they may clear the key lists), missing or
+        unexpected keys are reported after the copy, as PyTorch does.
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
@@ -494,35 +540,44 @@ class Module:
             hook = getattr(module, "_lazy_load_hook", None)
             if hook is not None:
                 hook(state_dict, name + "." if name else "")
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        errors = []
-        if strict:
-            if unexpected:
-                keys = ", ".join(f'"{k}"' for k in unexpected)
-                errors.append(f"Unexpected key(s) in state_dict: {keys}. ")
-            if missing:
-                keys = ", ".join(f'"{k}"' for k in missing)
-                errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
-        sources = {}
-        for key, target in own.items():
-            if key not in state_dict:
-                continue
-            source = state_dict[key]
+        plan = plan_load(self, state_dict, assign)
+        errors, sources = plan.errors, {}
+        for key, target, source in plan.loads:
             problem = _load_problem(key, source, target)
             if problem:
                 errors.append(problem)
             else:
-                sources[key] = source if isinstance(source, Tensor) else Tensor(source)
-        if errors:
-            raise RuntimeError(
-                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
-            )
+                sources[key] = (target, source if isinstance(source, Tensor) else Tensor(source))
+        keyed = strict and (bool(errors) or not plan.post)  # post hooks may clear key lists
+        missing, unexpected = (plan.missing, plan.unexpected) if keyed else ([], [])
+        if errors or missing or unexpected:
+            raise RuntimeError(self._load_error(missing, unexpected, errors))
         with no_grad():
-            for key, source in sources.items():
-                self._load_one(key, own[key], source, assign)
-        return _IncompatibleKeys(missing, unexpected)
+            for key, (target, source) in sources.items():
+                self._load_one(key, target, source, assign)
+        for module, state in plan.extras:
+            module.set_extra_state(state)
+        incompatible = _IncompatibleKeys(plan.missing, plan.unexpected)
+        for module in plan.post:
+            for hook in module._load_state_dict_post_hooks.values():
+                if hook(module, incompatible) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not "
+                        "expected to return new values, if incompatible_keys need to be "
+                        "modified, it should be done inplace."
+                    )
+        if strict and (plan.missing or plan.unexpected):
+            raise RuntimeError(self._load_error(plan.missing, plan.unexpected, []))
+        return incompatible
+
+    def _load_error(self, missing: list, unexpected: list, errors: list) -> str:
+        if unexpected:
+            keys = ", ".join(f'"{k}"' for k in unexpected)
+            errors.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
+        if missing:
+            keys = ", ".join(f'"{k}"' for k in missing)
+            errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
+        return f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
 
     def _load_one(self, key: str, target: Tensor, source: Tensor, assign: bool) -> None:
         if not assign:

@@ -156,6 +156,12 @@ class Optimizer:
     lazily created state dict. A subclass's own ``step`` is wrapped so the step hooks run.
     """
 
+    # hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs); post hooks return None.
+    OptimizerPreHook = Callable[[Any, tuple, dict], "tuple[tuple, dict] | None"]
+    OptimizerPostHook = Callable[[Any, tuple, dict], None]
+    # Wrap a step function so the step hooks run around it (applied to every subclass's step).
+    profile_hook_step = staticmethod(_with_hooks)
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         step = cls.__dict__.get("step")
