@@ -17,7 +17,8 @@ from ember.ops.creation import empty
 from ember.ops.multihead import canonical_mask, multi_head_attention_forward
 from ember.tensor import Tensor
 
-__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear", "SDPBackend", "sdpa_kernel"]
+# SDPBackend and sdpa_kernel live here as in torch.nn.attention, but stay out of ember.nn.
+__all__ = ["MultiheadAttention", "NonDynamicallyQuantizableLinear"]
 
 
 class NonDynamicallyQuantizableLinear(Linear):

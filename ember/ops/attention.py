@@ -194,6 +194,12 @@ def _check_gqa(q: Array, k: Array, v: Array) -> int:
     return hq // hk
 
 
+# Which of PyTorch's CPU kernels ember.nn.attention.sdpa_kernel allows; Ember's one kernel
+# stands for both.
+_MATH_SDP_ENABLED = True
+_FLASH_SDP_ENABLED = True
+
+
 def scaled_dot_product_attention(
     query: Tensor,
     key: Tensor,
@@ -217,6 +223,11 @@ def scaled_dot_product_attention(
     with ``is_causal`` raises (PyTorch's math reference does, its CPU kernel does not).
     """
     _check_sdpa(query, key, value, attn_mask, dropout_p, is_causal)
+    if not (_MATH_SDP_ENABLED or _FLASH_SDP_ENABLED):
+        raise RuntimeError(
+            "No viable backend for scaled_dot_product_attention was found. This is likely due "
+            "to turning off both the math kernel and the fused kernels."
+        )
     dtype = query.dtype
     if dtype.itemsize == 2:  # half precision: compute in float32, as PyTorch accumulates
         from ember.backend.dtypes import float32
