@@ -18,6 +18,7 @@ from ember.nn.module_hooks import (
     BackwardHook,
     ModuleExtras,
     plan_load,
+    run_always_called_hooks,
     run_state_dict_hooks,
 )
 from ember.nn.parameter import Buffer, Parameter, is_lazy
@@ -89,6 +90,7 @@ class Module(ModuleExtras):
         set_(self, "_forward_hooks", OrderedDict())
         set_(self, "_forward_hooks_with_kwargs", {})
         set_(self, "_forward_pre_hooks_with_kwargs", {})
+        set_(self, "_forward_hooks_always_called", {})
         set_(self, "_backward_hooks", OrderedDict())
         set_(self, "_backward_pre_hooks", OrderedDict())
         set_(self, "_is_full_backward_hook", None)
@@ -118,32 +120,41 @@ class Module(ModuleExtras):
             raise
 
     def _call_with_hooks(self, args: tuple, kwargs: dict) -> Any:
-        for key, hook in list(self._forward_pre_hooks.items()):
-            if key in self._forward_pre_hooks_with_kwargs:
-                result = hook(self, args, kwargs)
+        output, called = None, set()  # called: the always_call hooks that have run
+        try:
+            for key, hook in list(self._forward_pre_hooks.items()):
+                if key in self._forward_pre_hooks_with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        args, kwargs = result
+                else:
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
+            backward_hook = None
+            if self._backward_hooks or self._backward_pre_hooks:
+                backward_hook = BackwardHook(
+                    self,
+                    list(self._backward_hooks.values()),
+                    list(self._backward_pre_hooks.values()),
+                )
+                args = backward_hook.setup_input_hook(args)
+            output = self.forward(*args, **kwargs)
+            for key, hook in list(self._forward_hooks.items()):
+                called.add(key)
+                if key in self._forward_hooks_with_kwargs:
+                    result = hook(self, args, kwargs, output)
+                else:
+                    result = hook(self, args, output)
                 if result is not None:
-                    args, kwargs = result
-            else:
-                result = hook(self, args)
-                if result is not None:
-                    args = result if isinstance(result, tuple) else (result,)
-        backward_hook = None
-        if self._backward_hooks or self._backward_pre_hooks:
-            backward_hook = BackwardHook(
-                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
-            )
-            args = backward_hook.setup_input_hook(args)
-        output = self.forward(*args, **kwargs)
-        for key, hook in list(self._forward_hooks.items()):
-            if key in self._forward_hooks_with_kwargs:
-                result = hook(self, args, kwargs, output)
-            else:
-                result = hook(self, args, output)
-            if result is not None:
-                output = result
-        if backward_hook is not None:
-            output = backward_hook.setup_output_hook(output)
-        return output
+                    output = result
+            if backward_hook is not None:
+                output = backward_hook.setup_output_hook(output)
+            return output
+        except Exception:
+            if self._forward_hooks_always_called:
+                run_always_called_hooks(self, args, kwargs, output, called)
+            raise
 
     # -- registration ---------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
@@ -632,13 +643,25 @@ class Module(ModuleExtras):
         return handle
 
     def register_forward_hook(
-        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+        self,
+        hook: Callable,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
     ) -> HookHandle:
-        """Call hook(module, args, output) after forward. Mirrors ``register_forward_hook``."""
-        handle = HookHandle(self._forward_hooks, self._forward_hooks_with_kwargs)
+        """Call hook(module, args, output) after forward. Mirrors ``register_forward_hook``.
+
+        With ``always_call`` the hook also runs (output None) when forward raises.
+        """
+        handle = HookHandle(
+            self._forward_hooks, self._forward_hooks_with_kwargs, self._forward_hooks_always_called
+        )
         self._forward_hooks[handle.id] = hook
         if with_kwargs:
             self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
         if prepend:
             self._forward_hooks.move_to_end(handle.id, last=False)
         return handle

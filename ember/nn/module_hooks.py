@@ -21,6 +21,15 @@ from ember.tensor import Tensor
 T_destination = TypeVar("T_destination", bound=dict)
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+_HOOK_DICTS = (
+    "_forward_hooks_always_called",
+    "_backward_hooks",
+    "_backward_pre_hooks",
+    "_state_dict_hooks",
+    "_state_dict_pre_hooks",
+    "_load_state_dict_pre_hooks",
+    "_load_state_dict_post_hooks",
+)
 _MIXED = (
     "Cannot use both regular backward hooks and full backward hooks on a single Module. "
     "Please use only one of them."
@@ -237,6 +246,28 @@ def run_state_dict_hooks(module: Any, destination: Any, prefix: str, metadata: d
     return destination
 
 
+def run_always_called_hooks(
+    module: Any, args: tuple, kwargs: dict, output: Any, called: set
+) -> None:
+    """After forward raised: run the always_call forward hooks that have not run yet."""
+    for key, hook in list(module._forward_hooks.items()):
+        if key not in module._forward_hooks_always_called or key in called:
+            continue
+        try:
+            if key in module._forward_hooks_with_kwargs:
+                result = hook(module, args, kwargs, output)
+            else:
+                result = hook(module, args, output)
+            if result is not None:
+                output = result
+        except Exception as err:
+            warnings.warn(
+                "module forward hook with ``always_call=True`` raised an exception that was "
+                f"silenced as another error was raised in forward: {err}",
+                stacklevel=3,
+            )
+
+
 def _handle(*hook_dicts: dict) -> Any:
     from ember.nn.module import HookHandle
 
@@ -269,6 +300,13 @@ class ModuleExtras:
     dump_patches: bool = False
     call_super_init: bool = False
     T_destination = T_destination
+
+    def __setstate__(self, state: dict) -> None:
+        # Modules pickled before these hook dicts existed get empty ones, as in PyTorch.
+        self.__dict__.update(state)
+        for name in _HOOK_DICTS:
+            self.__dict__.setdefault(name, OrderedDict())
+        self.__dict__.setdefault("_is_full_backward_hook", None)
 
     # -- backward hooks -------------------------------------------------------------------
     def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> Any:

@@ -411,3 +411,17 @@ def test_dataloader_multiprocessing_context_errors_match_torch():
         assert messages[0] == messages[1]
     with pytest.raises(TypeError, match="should be a valid context object or a string"):
         DataLoader(Squares(), num_workers=1, multiprocessing_context=3)
+
+
+def test_unpickling_a_module_without_the_hook_dicts():
+    import pickle
+
+    layer = ember.nn.Linear(2, 2)
+    state = layer.__getstate__() if hasattr(layer, "__getstate__") else dict(layer.__dict__)
+    state = {k: v for k, v in state.items() if "state_dict" not in k and "backward" not in k}
+    old = object.__new__(ember.nn.Linear)
+    old.__setstate__(state)
+    restored = pickle.loads(pickle.dumps(old))
+    assert list(restored.state_dict()) == ["weight", "bias"]
+    restored.register_full_backward_hook(lambda *a: None)
+    restored(ember.ones(1, 2, requires_grad=True)).sum().backward()

@@ -370,3 +370,35 @@ def test_inplace_on_hooked_tensors(where):
     assert_same_tuples(e_log[0][0], t_log[0][0])
     assert_same_tuples(e_log[0][1], t_log[0][1])
     assert_same(e_grad, t_grad, 1e-5, 1e-6)
+
+
+@pytest.mark.parametrize("m", MODULES)
+def test_forward_hook_always_call_runs_when_forward_raises(m):
+    layer = m.nn.Linear(2, 2)
+    calls = []
+    layer.register_forward_hook(lambda mod, args, out: calls.append(("plain", out)))
+    layer.register_forward_hook(
+        lambda mod, args, out: calls.append(("always", out)), always_call=True
+    )
+    layer.register_forward_hook(
+        lambda mod, args, kwargs, out: calls.append(("kw", len(args), out)),
+        always_call=True,
+        with_kwargs=True,
+    )
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        layer(m.ones(1, 3))
+    assert calls == [("always", None), ("kw", 1, None)]
+    calls.clear()
+    layer(m.ones(1, 2))
+    assert [c[0] for c in calls] == ["plain", "always", "kw"]  # once each when forward works
+
+
+@pytest.mark.parametrize("m", MODULES)
+def test_failing_always_call_hook_is_silenced_with_a_warning(m):
+    layer = m.nn.Linear(2, 2)
+    handle = layer.register_forward_hook(lambda *a: 1 / 0, always_call=True)
+    silenced = pytest.warns(UserWarning, match="always_call=True`` raised an exception")
+    with silenced, pytest.raises(RuntimeError, match="cannot be multiplied"):
+        layer(m.ones(1, 3))
+    handle.remove()
+    assert not layer._forward_hooks_always_called
