@@ -18,6 +18,7 @@ from ember.nn.module_hooks import (
     BackwardHook,
     ModuleExtras,
     plan_load,
+    positional_state_dict_args,
     run_always_called_hooks,
     run_state_dict_hooks,
 )
@@ -508,6 +509,10 @@ class Module(ModuleExtras):
         pre/post hooks run, and ``_extra_state`` entries appear for modules that define
         ``get_extra_state``.
         """
+        if args:
+            destination, prefix, keep_vars = positional_state_dict_args(
+                args, destination, prefix, keep_vars
+            )
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()  # type: ignore[attr-defined]

@@ -234,6 +234,26 @@ def _plan_module(
         plan.post.append(module)
 
 
+def positional_state_dict_args(
+    args: tuple, destination: Any, prefix: str, keep_vars: bool
+) -> tuple[Any, str, bool]:
+    """state_dict(destination, prefix, keep_vars) given positionally: deprecated, as PyTorch."""
+    warnings.warn(
+        "Positional args are being deprecated, use kwargs instead. Refer to "
+        "https://pytorch.org/docs/main/generated/torch.nn.Module.html#torch.nn.Module.state_dict"
+        " for details.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    if destination is None:
+        destination = args[0]
+    if len(args) > 1 and prefix == "":
+        prefix = args[1]
+    if len(args) > 2 and keep_vars is False:
+        keep_vars = args[2]
+    return destination, prefix, keep_vars
+
+
 def run_state_dict_hooks(module: Any, destination: Any, prefix: str, metadata: dict) -> Any:
     """Run state_dict post-hooks; only private-API hooks may return a new dict."""
     for hook in module._state_dict_hooks.values():

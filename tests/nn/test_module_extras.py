@@ -425,3 +425,15 @@ def test_unpickling_a_module_without_the_hook_dicts():
     assert list(restored.state_dict()) == ["weight", "bias"]
     restored.register_full_backward_hook(lambda *a: None)
     restored(ember.ones(1, 2, requires_grad=True)).sum().backward()
+
+
+def test_state_dict_positional_args_are_deprecated_as_torch():
+    results = []
+    for m in MODULES:
+        layer = m.nn.Linear(2, 2)
+        dest = {}
+        with pytest.warns(FutureWarning, match="Positional args are being deprecated"):
+            out = layer.state_dict(dest, "p.", True)
+        assert out is dest
+        results.append((list(dest), dest["p.weight"].requires_grad))
+    assert results[0] == results[1] == (["p.weight", "p.bias"], True)
