@@ -17,11 +17,9 @@ from ember.nn.module_hooks import (
     _EXTRA_STATE_KEY_SUFFIX,
     BackwardHook,
     ModuleExtras,
-    plan_load,
-    positional_state_dict_args,
     run_always_called_hooks,
-    run_state_dict_hooks,
 )
+from ember.nn.module_state import plan_load, positional_state_dict_args, run_state_dict_hooks
 from ember.nn.parameter import Buffer, Parameter, is_lazy
 from ember.tensor import Tensor
 
