@@ -99,7 +99,7 @@ class BackwardHook:
         self.n_inputs = len(args)
         args, self.input_index = self._wrap(self._on_grad_input, args)
         index = self.input_index or []
-        self.input_meta = [(args[i].shape, args[i].dtype) for i in index]
+        self.input_meta = [(args[i].shape, args[i].dtype, args[i].device) for i in index]
         return args
 
     def setup_output_hook(self, output: Any) -> Any:
@@ -155,8 +155,8 @@ class BackwardHook:
             return grads
         # PyTorch materialises the missing input gradients (unused or not requiring grad).
         grads = [
-            zeros(shape, dtype=dtype) if g is None else g
-            for g, (shape, dtype) in zip(grads, self.input_meta)
+            zeros(shape, dtype=dtype, device=device) if g is None else g
+            for g, (shape, dtype, device) in zip(grads, self.input_meta)
         ]
         result = _pack_with_none(self.input_index, grads, self.n_inputs)
         for hook in self.user_hooks:

@@ -402,3 +402,20 @@ def test_failing_always_call_hook_is_silenced_with_a_warning(m):
         layer(m.ones(1, 3))
     handle.remove()
     assert not layer._forward_hooks_always_called
+
+
+def test_integer_input_gets_materialised_zero_grad_as_torch():
+    logs = []
+    for m in MODULES:
+
+        class Pick(m.nn.Module):
+            def forward(self, x, idx):
+                return x[idx] * 2
+
+        mod = Pick()
+        log = []
+        mod.register_full_backward_hook(lambda md, gi, go, log=log: log.append(gi))
+        mod(m.ones(4, requires_grad=True), m.tensor([0, 2])).sum().backward()
+        logs.append(log)
+    assert len(logs[0]) == len(logs[1]) == 1
+    assert_same_tuples(logs[0][0], logs[1][0])
