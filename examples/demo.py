@@ -42,15 +42,40 @@ def progress(total: int, desc: str):
     return tqdm(total=total, desc=desc, unit="batch", dynamic_ncols=True, disable=None)
 
 
+def epochs_within_budget(model, x, y, args: argparse.Namespace, deadline: float) -> int:
+    """How many of ``args.epochs`` fit before the deadline, timed on two training batches.
+
+    The one-cycle schedule is then laid out over the epochs that fit, so a slow or busy
+    machine trains fewer epochs but still anneals the learning rate to its end. The random
+    state is put back afterwards: the timing run changes nothing that follows.
+    """
+    state = ember.get_rng_state()
+    xb, yb = x[: args.batch_size], y[: args.batch_size]
+    for _ in range(2):  # the first steps are slow (allocations): warm up untimed
+        F.nll_loss(model(xb), yb).backward()
+    begin = time.perf_counter()
+    for _ in range(3):
+        F.nll_loss(model(xb), yb).backward()
+    per_step = (time.perf_counter() - begin) / 3 * 1.05  # + the optimizer step and the data
+    model.zero_grad()
+    ember.set_rng_state(state)
+    per_epoch = per_step * -(-x.shape[0] // args.batch_size)
+    fit = int((deadline - time.perf_counter()) // per_epoch)
+    return max(1, min(args.epochs, fit))
+
+
 def train(model, x, y, args: argparse.Namespace, deadline: float) -> list[float]:
     """Train with Adam and OneCycleLR until ``args.epochs`` or the ``deadline``; return losses."""
+    epochs = epochs_within_budget(model, x, y, args, deadline)
+    if epochs < args.epochs:
+        print(f"only {epochs} of {args.epochs} epochs fit in the time budget here", flush=True)
     optimizer = ember.optim.Adam(model.parameters(), lr=args.lr)
     steps = -(-x.shape[0] // args.batch_size)
-    scheduler, _ = make_scheduler(optimizer, "onecycle", args.epochs, steps, gamma=1.0)
+    scheduler, _ = make_scheduler(optimizer, "onecycle", epochs, steps, gamma=1.0)
     losses = []
     model.train()
-    for epoch in range(1, args.epochs + 1):
-        bar = progress(steps, f"epoch {epoch}/{args.epochs}")
+    for epoch in range(1, epochs + 1):
+        bar = progress(steps, f"epoch {epoch}/{epochs}")
         total, count = 0.0, 0
         for xb, yb in batches(x, y, args.batch_size, shuffle=True, max_shift=args.shift):
             optimizer.zero_grad()

@@ -12,7 +12,7 @@ image moved by a random shift of up to 2 pixels, ``--shift 2``) and Adam under O
 
     python examples/mnist.py                 # full run, PyTorch's recipe
     python examples/mnist.py --epochs 12 --batch-size 128 --optimizer adam --lr 4e-3 \
-        --schedule onecycle --shift 2        # the demo's recipe: 97.5%
+        --schedule onecycle --shift 2        # the demo's recipe: 97.4%
     python examples/mnist.py --smoke         # a few steps on a small slice
 """
 
