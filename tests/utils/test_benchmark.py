@@ -152,7 +152,9 @@ def _grid(scale=1e-5, spread=0.05, seed=0):
                         continue  # a missing cell
                     k += 1
                     size = int(desc[2:])
-                    raw = _raw(9, scale * (1 + size / 16) / threads, spread, seed=k)
+                    slow = 2.5 if sub == "double" else 1.0
+                    per_run = scale * slow * (1 + size / 16) / threads
+                    raw = _raw(9, 100 * per_run, spread, seed=k)
                     spec = dict(
                         stmt="f(x)",
                         setup="pass",
@@ -250,14 +252,21 @@ def test_timer_adaptive_autorange():
 
 def test_timer_num_threads_applied_and_restored():
     seen = []
-    before = ember.get_num_threads()
-    m = Timer("record()", globals={"record": lambda: seen.append(ember.get_num_threads())})
-    m.timeit(3)
-    assert seen and set(seen) == {1}
-    assert ember.get_num_threads() == before
-    seen.clear()
-    Timer("record()", globals={"record": lambda: seen.append(1)}, num_threads=2).timeit(2)
-    assert ember.get_num_threads() == before
+    original = ember.get_num_threads()
+    record = {"record": lambda: seen.append(ember.get_num_threads())}
+    try:
+        ember.set_num_threads(2)
+        before = ember.get_num_threads()
+        Timer("record()", globals=record).timeit(3)
+        assert seen and set(seen) == {1}
+        assert ember.get_num_threads() == before == 2
+        ember.set_num_threads(1)
+        seen.clear()
+        Timer("record()", globals=record, num_threads=2).blocked_autorange(min_run_time=0.001)
+        assert seen and set(seen) == {2}
+        assert ember.get_num_threads() == 1
+    finally:
+        ember.set_num_threads(original)
 
 
 def test_timer_restores_threads_on_error():
