@@ -252,7 +252,10 @@ class Measurement:
 
 
 def select_unit(t: float) -> tuple[str, float]:
-    """Choose a time unit so that ``t`` has O(1) magnitude. Mirrors ``torch``'s ``select_unit``."""
+    """Choose a time unit so that ``t`` has O(1) magnitude.
+
+    Mirrors ``torch.utils.benchmark.select_unit``.
+    """
     exponent = _log10_f32(t) // 3
     key = int(exponent) if math.isfinite(exponent) else None
     time_unit = {-3: "ns", -2: "us", -1: "ms"}.get(key, "s")  # type: ignore[arg-type]
@@ -261,12 +264,18 @@ def select_unit(t: float) -> tuple[str, float]:
 
 
 def unit_to_english(u: str) -> str:
-    """Spell out a time unit ('us' -> 'microsecond'). Mirrors ``torch``'s ``unit_to_english``."""
+    """Spell out a time unit ('us' -> 'microsecond').
+
+    Mirrors ``torch.utils.benchmark.utils.common.unit_to_english``.
+    """
     return {"ns": "nanosecond", "us": "microsecond", "ms": "millisecond", "s": "second"}[u]
 
 
 def trim_sigfig(x: float, n: int) -> float:
-    """Trim ``x`` to ``n`` significant figures (3.14159, 2 -> 3.1). Mirrors ``torch``'s."""
+    """Trim ``x`` to ``n`` significant figures (3.14159, 2 -> 3.1).
+
+    Mirrors ``torch.utils.benchmark.utils.common.trim_sigfig``.
+    """
     if n != int(n):
         raise AssertionError("Number of significant figures must be an integer")
     magnitude = math.ceil(_log10_f32(abs(x)))
@@ -275,13 +284,19 @@ def trim_sigfig(x: float, n: int) -> float:
 
 
 def ordered_unique(elements: Iterable[Any]) -> list[Any]:
-    """Return the distinct elements in first-seen order. Mirrors ``torch``'s ``ordered_unique``."""
+    """Return the distinct elements in first-seen order.
+
+    Mirrors ``torch.utils.benchmark.utils.common.ordered_unique``.
+    """
     return list(dict.fromkeys(elements))
 
 
 @contextlib.contextmanager
 def set_ember_threads(n: int) -> Iterator[None]:
-    """Run a block with ``n`` threads, restoring the prior count. Mirrors ``set_torch_threads``."""
+    """Run a block with ``n`` threads, restoring the prior count.
+
+    Mirrors ``torch.utils.benchmark.utils.common.set_torch_threads``.
+    """
     from ember.backend import get_num_threads, set_num_threads
 
     prior_num_threads = get_num_threads()

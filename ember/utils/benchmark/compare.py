@@ -293,7 +293,7 @@ class Compare:
         return "\n".join(self._render())
 
     def extend_results(self, results: list[common.Measurement]) -> None:
-        """Append results to the stored ones. Mirrors ``torch``'s ``Compare.extend_results``.
+        """Append results to the stored ones. Mirrors ``torch.utils.benchmark.Compare``.
 
         Raises:
             ValueError: If a result is not a Measurement.
@@ -304,15 +304,15 @@ class Compare:
         self._results.extend(results)
 
     def trim_significant_figures(self) -> None:
-        """Trim cells to their estimated significant figures. Mirrors ``torch``'s method."""
+        """Trim cells to their estimated significant figures. Mirrors ``torch``'s Compare."""
         self._trim_significant_figures = True
 
     def colorize(self, rowwise: bool = False) -> None:
-        """Colour cells relative to the best of their column (or row). Mirrors ``torch``'s."""
+        """Colour cells relative to the best of their column (or row). Mirrors torch's Compare."""
         self._colorize = Colorize.ROWWISE if rowwise else Colorize.COLUMNWISE
 
     def highlight_warnings(self) -> None:
-        """Mark high-variance cells with their IQR / median. Mirrors ``torch``'s method."""
+        """Mark high-variance cells with their IQR / median. Mirrors torch's Compare."""
         self._highlight_warnings = True
 
     def print(self) -> None:
