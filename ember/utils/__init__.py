@@ -1,5 +1,5 @@
-"""Utilities beside the core library. Mirrors ``torch.utils``: data, checkpoint, dlpack."""
+"""Mirrors ``torch.utils`` (data, checkpoint, dlpack, benchmark)."""
 
-from ember.utils import checkpoint, data, dlpack
+from ember.utils import benchmark, checkpoint, data, dlpack
 
-__all__ = ["checkpoint", "data", "dlpack"]
+__all__ = ["benchmark", "checkpoint", "data", "dlpack"]

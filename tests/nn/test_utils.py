@@ -349,6 +349,15 @@ def test_weight_norm(dim, k):
     assert_same(e.weight, t.weight)
 
 
+def test_weight_norm_of_a_bias_normalises_each_entry():
+    def make(m):
+        return m.nn.utils.parametrizations.weight_norm(m.nn.Linear(3, 4), "bias")
+
+    e, t = check_module(make, (5, 3))
+    assert_same(e.parametrizations.bias.original0, t.parametrizations.bias.original0)
+    assert tuple(e.parametrizations.bias.original0.shape) == (4,)
+
+
 def test_weight_norm_g_and_v_from_weight():
     out = []
     for m in MODULES:

@@ -41,7 +41,7 @@ def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
         return vector_norm(v, 2)
     dim = dim % v.ndim
     others = tuple(d for d in range(v.ndim) if d != dim)
-    return vector_norm(v, 2, others, True)
+    return vector_norm(v, 2, others, True) if others else v.abs()  # 1-d: each entry alone
 
 
 class _WeightNorm(Module):
