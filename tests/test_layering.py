@@ -85,6 +85,9 @@ ALLOWED_UPWARD: dict[tuple[str, str, str], str] = {
     ("ember.tensor", "ember.ops", "module"): "the one late import: Tensor methods call ops",
     ("ember.tensor", "ember.autograd.engine", "function"): "Tensor.backward runs the engine",
     ("ember.tensor", "ember.printing", "function"): "Tensor.__repr__ formats lazily",
+    ("ember.utils.benchmark.timer", "ember", "function"): (
+        "Timer's statements see `ember`, as torch's Timer gives them `torch`"
+    ),
 }
 
 NUMPY_IN_OPS = {
@@ -226,7 +229,8 @@ def test_imports_point_down():
         if own is None:
             continue  # reported by test_every_module_has_a_layer
         if imp.target == TOP:
-            violations.append(f"{imp}: {describe(own)} imports from {describe(None)}")
+            if (imp.importer, imp.target, imp.where) not in ALLOWED_UPWARD:
+                violations.append(f"{imp}: {describe(own)} imports from {describe(None)}")
         elif theirs is not None and theirs > own:
             if (imp.importer, imp.target, imp.where) in ALLOWED_UPWARD:
                 continue
