@@ -12,24 +12,12 @@ from typing import Any, TypeVar
 
 from ember.nn.module import Module
 from ember.nn.parameter import Parameter, UninitializedParameter
-from ember.ops.norms import vector_norm
+from ember.nn.utils.parametrizations import _norm_except_dim
 from ember.tensor import Tensor
 
 __all__ = ["WeightNorm", "remove_weight_norm", "weight_norm"]
 
 T_module = TypeVar("T_module", bound=Module)
-
-
-def _norm_except_dim(v: Tensor, dim: int) -> Tensor:
-    """The 2-norm over every dim but dim, kept as size-1 dims, as ``torch.norm_except_dim``.
-
-    dim=-1 means the whole tensor (a scalar); a 1-D v with dim=0 gives |v|.
-    """
-    if dim == -1:
-        return vector_norm(v, 2)
-    dim = dim % v.ndim
-    others = tuple(d for d in range(v.ndim) if d != dim)
-    return vector_norm(v, 2, others, True) if others else v.abs()
 
 
 class WeightNorm:
