@@ -96,7 +96,11 @@ class _LazyMixin(Module):
         """Set the inferred size attribute from materialised (loaded) tensors."""
         raise NotImplementedError
 
-    def _lazy_load_hook(self, state_dict: Any, prefix: str) -> None:
+    def _register_lazy_load_hook(self) -> None:
+        """Give placeholders their shapes from a loaded state_dict, as a load pre-hook."""
+        self._lazy_load_handle = self._register_load_state_dict_pre_hook(self._lazy_load_hook)
+
+    def _lazy_load_hook(self, state_dict: Any, prefix: str, *_: Any) -> None:
         """Materialise each placeholder whose tensor state_dict holds to that tensor's shape."""
         stores = (self._parameters, self._buffers)
         loaded = False
@@ -110,18 +114,11 @@ class _LazyMixin(Module):
         if loaded and not self.has_uninitialized_params():
             self._infer_from_shapes()
 
-    def load_state_dict(self, state_dict: Any, strict: bool = True, assign: bool = False) -> Any:
-        """Load, first giving placeholders the shapes of the tensors. Mirrors PyTorch's."""
-        for name, module in self.named_modules():
-            hook = getattr(module, "_lazy_load_hook", None)
-            if hook is not None:
-                hook(state_dict, name + "." if name else "")
-        return super().load_state_dict(state_dict, strict, assign)
-
     def forward(self, input: Tensor, *args: Any, **kwargs: Any) -> Any:
         self.initialize_parameters(input)
         self.__class__ = self.cls_to_become
-        del self._factory
+        self._lazy_load_handle.remove()
+        del self._factory, self._lazy_load_handle
         return self.forward(input, *args, **kwargs)
 
 
@@ -131,6 +128,7 @@ class _LazyConvMixin(_LazyMixin):
 
     def _setup(self, out_channels: int, bias: bool, device: Any, dtype: DType | None) -> None:
         self._factory = {"device": device, "dtype": dtype}
+        self._register_lazy_load_hook()
         self.weight = UninitializedParameter()
         self.out_channels = out_channels
         if bias:
@@ -284,6 +282,7 @@ class _LazyNorm(_LazyMixin):
     ) -> None:
         super().__init__(0, eps, momentum, False, False, device, dtype)
         self._factory = {"device": device, "dtype": dtype}
+        self._register_lazy_load_hook()
         self.affine = affine
         self.track_running_stats = track_running_stats
         if affine:

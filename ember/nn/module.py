@@ -550,10 +550,6 @@ class Module(ModuleExtras):
         """
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        for name, module in self.named_modules():  # lazy layers take their shapes first
-            hook = getattr(module, "_lazy_load_hook", None)
-            if hook is not None:
-                hook(state_dict, name + "." if name else "")
         plan = plan_load(self, state_dict, assign)
         errors, sources = plan.errors, {}
         for key, target, source in plan.loads:
